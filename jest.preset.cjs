@@ -1,0 +1,36 @@
+// Shared jest settings: @swc/jest for speed (types are checked by the `typecheck` target),
+// and the workspace path aliases mapped from tsconfig.base.json so there is one source of truth.
+const { join } = require('node:path');
+const { compilerOptions } = require('./tsconfig.base.json');
+
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+    `^${alias.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&')}$`,
+    join(__dirname, target),
+  ]),
+);
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  testMatch: ['**/?(*.)spec.ts'],
+  // Servers, pools and embedded databases must be closed by the tests themselves; this only
+  // stops a leaked handle from hanging CI.
+  forceExit: false,
+  testTimeout: 30000,
+};

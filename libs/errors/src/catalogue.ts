@@ -1,0 +1,47 @@
+/**
+ * Every error a service can answer with, declared once: a stable code (the last segment of the
+ * problem `type` URI), the HTTP status and a short human title. Services raise them with
+ * `new ProblemError(problems.x, detail)`; each framework adapter renders them as RFC 9457
+ * problem details. `docs/errors.md` documents every entry (a test keeps the two in step).
+ */
+export interface ProblemDefinition {
+  readonly code: string;
+  readonly status: number;
+  readonly title: string;
+}
+
+const define = <T extends Record<string, ProblemDefinition>>(catalogue: T): Readonly<T> => Object.freeze(catalogue);
+
+export const problems = define({
+  validation: { code: 'validation-error', status: 400, title: 'Request validation failed' },
+  malformedJson: { code: 'malformed-json', status: 400, title: 'Malformed JSON body' },
+  badRequest: { code: 'bad-request', status: 400, title: 'Bad request' },
+  paymentDeclined: { code: 'payment-declined', status: 402, title: 'Payment declined' },
+  notFound: { code: 'not-found', status: 404, title: 'Resource not found' },
+  routeNotFound: { code: 'route-not-found', status: 404, title: 'No such route' },
+  conflict: { code: 'conflict', status: 409, title: 'Conflict with the current state of the resource' },
+  idempotencyInProgress: {
+    code: 'idempotency-key-in-progress',
+    status: 409,
+    title: 'A request with this idempotency key is still in progress',
+  },
+  payloadTooLarge: { code: 'payload-too-large', status: 413, title: 'Request body too large' },
+  unsupportedMediaType: { code: 'unsupported-media-type', status: 415, title: 'Unsupported media type' },
+  unprocessable: { code: 'unprocessable', status: 422, title: 'The request cannot be processed' },
+  idempotencyKeyReused: {
+    code: 'idempotency-key-reused',
+    status: 422,
+    title: 'Idempotency key reused with a different request',
+  },
+  internal: { code: 'internal-error', status: 500, title: 'Internal server error' },
+  badGateway: { code: 'bad-gateway', status: 502, title: 'An upstream provider failed' },
+  serviceUnavailable: { code: 'service-unavailable', status: 503, title: 'Service temporarily unavailable' },
+  dependencyUnavailable: { code: 'dependency-unavailable', status: 503, title: 'A dependency is unavailable' },
+});
+
+export type ProblemCode = (typeof problems)[keyof typeof problems]['code'];
+
+/** The namespace of every problem `type`: a URN, so it never pretends to be a fetchable page. */
+export const PROBLEM_TYPE_PREFIX = 'urn:problem-type:';
+
+export const problemType = (definition: ProblemDefinition): string => PROBLEM_TYPE_PREFIX + definition.code;

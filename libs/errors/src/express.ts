@@ -1,0 +1,69 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { bodyProblems, type BodyProblemKind } from './body-problems';
+import { isProblemError, type ProblemError } from './problem-error';
+import { renderProblem, routeNotFound } from './render';
+
+const bodyParserKinds: Readonly<Record<string, BodyProblemKind>> = {
+  'entity.parse.failed': 'malformed-json',
+  'entity.too.large': 'too-large',
+  'encoding.unsupported': 'unsupported-media-type',
+  'charset.unsupported': 'unsupported-media-type',
+};
+
+/** body-parser's errors (also raised under NestJS on Express) in the catalogue's words. */
+export function fromBodyParserError(error: unknown): ProblemError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { type, limit } = error as { type?: unknown; limit?: unknown };
+  const kind = typeof type === 'string' ? bodyParserKinds[type] : undefined;
+  if (kind === undefined) return undefined;
+  return bodyProblems(kind, typeof limit === 'number' ? limit : undefined);
+}
+
+const hasBody = (req: Parameters<RequestHandler>[0]): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+export interface JsonBodyOptions {
+  /** Largest accepted body in bytes. */
+  readonly limitBytes: number;
+}
+
+/**
+ * JSON bodies only: a write that carries a body of another type is 415, malformed JSON is 400,
+ * an oversized body is 413 (all as problem details, through `problemHandler`).
+ */
+export function jsonBody({ limitBytes }: JsonBodyOptions): RequestHandler[] {
+  const requireJson: RequestHandler = (req, _res, next) => {
+    if (hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+      next(bodyProblems('unsupported-media-type'));
+      return;
+    }
+    next();
+  };
+  return [requireJson, express.json({ limit: limitBytes, strict: true, type: ['application/json', 'application/*+json'] })];
+}
+
+/** The problem's `instance`: the path the client asked for, without its query string. */
+export const pathOf = (url: string): string => url.split('?', 1)[0] ?? url;
+
+/** The last route: a request nobody matched is a 404 problem. */
+export const notFoundHandler = (): RequestHandler => (req, _res, next) => next(routeNotFound(req.method, req.path));
+
+export interface ProblemHandlerOptions {
+  /** Called with every error that is not a ProblemError: it is a bug or an outage, so log it. */
+  readonly onUnexpected?: (error: unknown, req: Parameters<ErrorRequestHandler>[1]) => void;
+}
+
+/** Express error middleware that renders every error as RFC 9457 problem details. */
+export function problemHandler(options: ProblemHandlerOptions = {}): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const translated = isProblemError(error) ? error : (fromBodyParserError(error) ?? error);
+    const requestId = (req as { id?: unknown }).id;
+    const rendered = renderProblem(translated, pathOf(req.originalUrl), typeof requestId === 'string' ? requestId : undefined);
+    if (rendered.unexpected) options.onUnexpected?.(error, req);
+    res.status(rendered.status).set(rendered.headers).send(JSON.stringify(rendered.body));
+  };
+}

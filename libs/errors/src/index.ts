@@ -1,0 +1,11 @@
+export { problems, problemType, PROBLEM_TYPE_PREFIX, type ProblemDefinition, type ProblemCode } from './catalogue';
+export {
+  ProblemError,
+  isProblemError,
+  type FieldError,
+  type ProblemDocument,
+  type ProblemOptions,
+} from './problem-error';
+export { renderProblem, routeNotFound, PROBLEM_CONTENT_TYPE, type RenderedProblem } from './render';
+export { bodyProblems, type BodyProblemKind } from './body-problems';
+export { validationProblem, type SchemaError } from './schema-errors';

@@ -1,0 +1,58 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactLine } from './redact';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+export interface LoggerConfig {
+  readonly service: string;
+  readonly version: string;
+  readonly level?: LogLevel;
+  /** `pretty` is for a developer's terminal and needs the pino-pretty dev dependency. */
+  readonly format?: LogFormat;
+  /** Where lines go (tests pass a stream); stdout by default. */
+  readonly destination?: DestinationStream;
+}
+
+/** The active span's ids on every line, so a log line leads to its trace. */
+function traceFields(): Record<string, string> {
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return {};
+  const spanContext = span.spanContext();
+  return isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
+}
+
+function prettyStream(): DestinationStream {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pretty = require('pino-pretty') as (options: object) => DestinationStream;
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' });
+  } catch {
+    throw new Error('LOG_FORMAT=pretty needs the pino-pretty package, which is a development dependency.');
+  }
+}
+
+/**
+ * The one logger of a process: JSON lines on stdout with one schema across services
+ * (`time`, `level`, `service`, `version`, `msg`, then fields), trace ids when a span is active,
+ * and secrets redacted from the finished line whatever field they hide in.
+ */
+export function createLogger(config: LoggerConfig): Logger {
+  const options: LoggerOptions = {
+    level: config.level ?? 'info',
+    base: { service: config.service, version: config.version },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin: traceFields,
+    hooks: { streamWrite: redactLine },
+    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+  };
+  const destination =
+    config.destination ??
+    (config.format === 'pretty' ? prettyStream() : pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  return pino(options, destination);
+}

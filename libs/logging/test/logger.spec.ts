@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { context, trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { createLogger, requestIdFrom } from '@platform/logging';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        raw.push(line);
+        lines.push(JSON.parse(line));
+      }
+      done();
+    },
+  });
+  return { lines, raw, destination };
+}
+
+describe('createLogger', () => {
+  it('writes one JSON line with the shared schema', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1.2.3', destination });
+    log.info({ order_id: 'o1' }, 'hello');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'info', service: 'svc', version: '1.2.3', msg: 'hello', order_id: 'o1' });
+    expect(typeof lines[0]?.['time']).toBe('string');
+    expect(Number.isNaN(Date.parse(String(lines[0]?.['time'])))).toBe(false);
+  });
+
+  it('honours the level', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1', level: 'warn', destination });
+    log.info('dropped');
+    log.warn('kept');
+    expect(lines.map((l) => l['msg'])).toEqual(['kept']);
+  });
+
+  it('never writes a card number, header secret or password, even nested or in the message', () => {
+    const { raw, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1', destination });
+    log.info(
+      { headers: { authorization: 'Bearer s3cr3t', cookie: 'session=abc' }, body: { card: { number: '4242424242424242' }, password: 'pw' } },
+      'paid with 4000 0566 5566 5556',
+    );
+    log.error({ err: new Error('declined card 5555555555554444') }, 'failure');
+    const all = raw.join('\n');
+    for (const secret of ['s3cr3t', 'session=abc', '4242424242424242', '4000 0566 5566 5556', '5555555555554444', '"pw"']) {
+      expect(all).not.toContain(secret);
+    }
+  });
+
+  it('adds trace_id and span_id while a span is active, and not otherwise', () => {
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    const provider = new BasicTracerProvider();
+    const tracer = provider.getTracer('test');
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1', destination });
+    const span = tracer.startSpan('work');
+    context.with(trace.setSpan(context.active(), span), () => log.info('inside'));
+    span.end();
+    log.info('outside');
+    expect(lines[0]).toMatchObject({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    expect(lines[1]).not.toHaveProperty('trace_id');
+    context.disable();
+  });
+});
+
+describe('requestIdFrom', () => {
+  it('keeps a plain caller id and replaces a missing or unsafe one with a UUID', () => {
+    expect(requestIdFrom('abc-123')).toBe('abc-123');
+    expect(requestIdFrom(['first', 'second'])).toBe('first');
+    for (const bad of [undefined, '', 'has space', 'x'.repeat(129), 'new\nline']) {
+      expect(requestIdFrom(bad)).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+});

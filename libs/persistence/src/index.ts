@@ -1,0 +1,15 @@
+export {
+  DATABASE_RETRY_AFTER_SECONDS,
+  isUnavailable,
+  isUniqueViolation,
+  translateDatabaseError,
+  UNIQUE_VIOLATION,
+  type Database,
+  type Engine,
+  type Queryable,
+  type QueryResult,
+  type Session,
+} from './database';
+export { loadMigrations, migrate, MIGRATION_LOCK_KEY, MigrationError, type Migration, type MigrationReport } from './migrations';
+export { databaseHealthCheck, openDatabase, type OpenDatabaseOptions } from './open';
+export { decodeCursor, encodeCursor, nextCursor } from './cursor';

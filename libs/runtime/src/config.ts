@@ -1,0 +1,128 @@
+/**
+ * Configuration is read from the environment once, at startup, into a typed object; nothing reads
+ * `process.env` after that. A bad or missing value stops the start with one line naming every
+ * variable at fault (values of secret variables are never echoed).
+ */
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}.`);
+  }
+}
+
+export interface Setting<T> {
+  readonly variable: string;
+  readonly secret: boolean;
+  /** Returns the value, or throws an Error whose message completes "VARIABLE …". */
+  read(raw: string | undefined): T;
+}
+
+type Options<T> = { readonly default?: T; readonly secret?: boolean };
+
+const describe = (raw: string, secret: boolean): string => (secret ? '' : ` (got ${JSON.stringify(raw.slice(0, 80))})`);
+
+function setting<T>(
+  variable: string,
+  options: Options<T> & { readonly optional?: boolean },
+  parse: (raw: string) => T,
+): Setting<T> {
+  return {
+    variable,
+    secret: options.secret ?? false,
+    read(raw) {
+      if (raw === undefined || raw.trim() === '') {
+        if (options.default !== undefined) return options.default;
+        if (options.optional) return undefined as T;
+        throw new Error('is required');
+      }
+      return parse(raw.trim());
+    },
+  };
+}
+
+const integer = (raw: string, min: number, max: number, secret: boolean): number => {
+  const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`must be an integer from ${min} to ${max}${describe(raw, secret)}`);
+  }
+  return value;
+};
+
+/** The typed readers for environment variables. */
+export const env = {
+  string: (variable: string, options: Options<string> & { readonly pattern?: RegExp } = {}): Setting<string> =>
+    setting(variable, options, (raw) => {
+      if (options.pattern && !options.pattern.test(raw)) {
+        throw new Error(`must match ${options.pattern}${describe(raw, options.secret ?? false)}`);
+      }
+      return raw;
+    }),
+
+  optionalString: (variable: string, options: { readonly secret?: boolean } = {}): Setting<string | undefined> =>
+    setting<string | undefined>(variable, { ...options, optional: true }, (raw) => raw),
+
+  integer: (variable: string, options: Options<number> & { readonly min: number; readonly max: number }): Setting<number> =>
+    setting(variable, options, (raw) => integer(raw, options.min, options.max, options.secret ?? false)),
+
+  port: (variable: string, options: Options<number> = {}): Setting<number> =>
+    setting(variable, options, (raw) => integer(raw, 0, 65535, false)),
+
+  /** A duration in milliseconds: a plain integer. */
+  milliseconds: (variable: string, options: Options<number> & { readonly max?: number } = {}): Setting<number> =>
+    setting(variable, options, (raw) => integer(raw, 0, options.max ?? 600_000, false)),
+
+  oneOf: <const T extends string>(variable: string, values: readonly T[], options: Options<T> = {}): Setting<T> =>
+    setting(variable, options, (raw) => {
+      if (!(values as readonly string[]).includes(raw)) {
+        throw new Error(`must be one of ${values.join(', ')}${describe(raw, false)}`);
+      }
+      return raw as T;
+    }),
+
+  /** An absolute URL with one of the given protocols. */
+  url: (
+    variable: string,
+    options: Options<URL> & { readonly protocols: readonly string[]; readonly optional?: boolean },
+  ): Setting<URL> =>
+    setting(variable, options, (raw) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error(`must be an absolute URL${describe(raw, options.secret ?? false)}`);
+      }
+      if (!options.protocols.includes(url.protocol)) {
+        throw new Error(`must use ${options.protocols.map((p) => p.replace(/:$/, '')).join(' or ')}${describe(raw, options.secret ?? false)}`);
+      }
+      return url;
+    }),
+
+  optionalUrl: (variable: string, options: { readonly protocols: readonly string[]; readonly secret?: boolean }): Setting<URL | undefined> =>
+    env.url(variable, { ...options, optional: true }) as Setting<URL | undefined>,
+
+  boolean: (variable: string, options: Options<boolean> = {}): Setting<boolean> =>
+    setting(variable, options, (raw) => {
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new Error(`must be true or false${describe(raw, false)}`);
+    }),
+};
+
+export type ConfigSpec = Readonly<Record<string, Setting<unknown>>>;
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+/** Reads every setting of `spec` from `source`, reporting all bad variables at once. */
+export function loadConfig<S extends ConfigSpec>(spec: S, source: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const config: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, item] of Object.entries(spec)) {
+    try {
+      config[key] = item.read(source[item.variable]);
+    } catch (error) {
+      problems.push(`${item.variable} ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config) as ConfigOf<S>;
+}

@@ -1,0 +1,64 @@
+import helmet from '@fastify/helmet';
+import { problemDetails } from '@platform/errors/fastify';
+import { health } from '@platform/health/fastify';
+import { REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
+import { metrics } from '@platform/metrics/fastify';
+import { schemaValidator } from '@platform/validation';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ServiceRuntime } from './runtime';
+import { ObservedRequest } from './observe';
+
+export interface FastifyPlatformOptions {
+  /** Largest accepted JSON body; 100 kB by default. */
+  readonly bodyLimitBytes?: number;
+}
+
+/**
+ * The server options a platform Fastify app is created with: the runtime's logger (Fastify's own
+ * request logging off: the platform writes one line per request), request ids from
+ * `x-request-id`, the body limit, and no automatic 503 while closing (the runtime drains).
+ */
+export function fastifyOptions(runtime: ServiceRuntime, options: FastifyPlatformOptions = {}): FastifyServerOptions {
+  return {
+    loggerInstance: runtime.logger,
+    disableRequestLogging: true,
+    requestIdLogLabel: 'request_id',
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+    bodyLimit: options.bodyLimitBytes ?? 100 * 1024,
+    return503OnClosing: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    observed?: ObservedRequest;
+  }
+}
+
+/**
+ * Adopts the platform in a Fastify app: security headers, request observation, schema
+ * validation with the platform's Ajv settings, `/health/*`, `/metrics` and problem details.
+ */
+export const platform = fp<{ runtime: ServiceRuntime }>(
+  async (app: FastifyInstance, { runtime }) => {
+    app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
+    app.decorateRequest('observed', undefined);
+    app.addHook('onRequest', async (request, reply) => {
+      request.observed = new ObservedRequest(runtime, String(request.id));
+      reply.header(REQUEST_ID_HEADER, request.id);
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      request.observed?.finish(request.method, request.is404 ? undefined : request.routeOptions.url, reply.statusCode);
+    });
+    await app.register(helmet);
+    await app.register(problemDetails, {
+      onUnexpected: (error, request) => request.log.error({ err: error }, 'unexpected error'),
+    });
+    await app.register(health, { registry: runtime.health });
+    await app.register(metrics, { registry: runtime.metrics });
+  },
+  { fastify: '5.x', name: '@platform/runtime' },
+);

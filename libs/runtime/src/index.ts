@@ -1,0 +1,5 @@
+export { ConfigError, env, loadConfig, type ConfigOf, type ConfigSpec, type Setting } from './config';
+export { EXIT_CONFIG, runMain } from './main';
+export { ObservedRequest } from './observe';
+export { createRuntime, ServiceRuntime, type RuntimeOptions } from './runtime';
+export { platformSettings } from './settings';

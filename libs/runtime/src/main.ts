@@ -1,0 +1,27 @@
+import { ConfigError } from './config';
+import type { ServiceRuntime } from './runtime';
+
+/** The exit code for a configuration error (EX_CONFIG from sysexits.h). */
+export const EXIT_CONFIG = 78;
+
+/**
+ * Runs a service's start function as the process entry point: on success it waits for SIGTERM or
+ * SIGINT and shuts down gracefully; a configuration error prints one line and exits 78; any other
+ * start failure (a migration that fails, a port in use) prints one line and exits 1.
+ */
+export function runMain(start: () => Promise<ServiceRuntime>): void {
+  start().then(
+    (runtime) => runtime.handleSignals(),
+    (error: unknown) => {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${error.message}\n`);
+        setImmediate(() => process.exit(EXIT_CONFIG));
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`Startup failed: ${message}\n`);
+      // Pools and timers may still hold the event loop open: leave now.
+      setImmediate(() => process.exit(1));
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { jsonBody } from '@platform/errors/express';
+import { ProblemDetailsFilter } from '@platform/errors/nest';
+import { HealthModule } from '@platform/health/nest';
+import { MetricsModule } from '@platform/metrics/nest';
+import helmet from 'helmet';
+import { observeRequests } from './express';
+import type { ServiceRuntime } from './runtime';
+
+export interface NestPlatformOptions {
+  readonly runtime: ServiceRuntime;
+  /** Largest accepted JSON body; 100 kB by default. */
+  readonly bodyLimitBytes?: number;
+}
+
+export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
+const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
+
+/**
+ * `PlatformModule.forRoot({ runtime })` adopts the platform in a NestJS app on Express: security
+ * headers, request observation, JSON bodies (create the app with `bodyParser: false`),
+ * `/health/*`, `/metrics`, and a global filter rendering every error as problem details.
+ * The runtime is injectable as `SERVICE_RUNTIME`.
+ */
+@Module({})
+export class PlatformModule implements NestModule {
+  constructor(@Inject(PLATFORM_OPTIONS) private readonly options: NestPlatformOptions) {}
+
+  static forRoot(options: NestPlatformOptions): DynamicModule {
+    const { runtime } = options;
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [HealthModule.forRoot({ registry: runtime.health }), MetricsModule.forRoot({ registry: runtime.metrics })],
+      providers: [
+        { provide: SERVICE_RUNTIME, useValue: runtime },
+        { provide: PLATFORM_OPTIONS, useValue: options },
+        {
+          provide: APP_FILTER,
+          useValue: new ProblemDetailsFilter({
+            onUnexpected: (error, request) =>
+              (request.observed?.log ?? runtime.logger).error({ err: error }, 'unexpected error'),
+          }),
+        },
+      ],
+      exports: [SERVICE_RUNTIME],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    const { options } = this;
+    consumer
+      .apply(observeRequests(options.runtime), helmet(), ...jsonBody({ limitBytes: options.bodyLimitBytes ?? 100 * 1024 }))
+      .forRoutes('*');
+  }
+}

@@ -1,0 +1,179 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HealthRegistry } from '@platform/health';
+import { createLogger, type LogFormat, type Logger, type LoggerConfig, type LogLevel } from '@platform/logging';
+import { createHttpMetrics, createMetricsRegistry, type HttpMetrics, type Registry } from '@platform/metrics';
+import { currentTracing } from '@platform/tracing';
+
+export interface RuntimeOptions {
+  readonly service: string;
+  readonly version: string;
+  readonly logLevel?: LogLevel;
+  readonly logFormat?: LogFormat;
+  /** Where log lines go; stdout by default (tests pass a stream). */
+  readonly logDestination?: LoggerConfig['destination'];
+  readonly drainTimeoutMs?: number;
+  readonly shutdownDelayMs?: number;
+  /** How long each close hook may take during shutdown. */
+  readonly closeTimeoutMs?: number;
+  /** Node.js process metrics in `/metrics`; on by default. */
+  readonly processMetrics?: boolean;
+}
+
+interface CloseHook {
+  readonly name: string;
+  readonly close: () => Promise<unknown> | unknown;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What every service process has exactly once: its logger, health registry, metrics and the
+ * lifecycle that starts and stops it. Framework adapters (`/express`, `/fastify`, `/nest`) plug
+ * it into an app; the lifecycle itself only knows `node:http` servers.
+ *
+ * Shutdown (SIGTERM, SIGINT or `shutdown()`): readiness fails at once; after `shutdownDelayMs`
+ * the listeners stop accepting; requests in flight finish (their keep-alive connections are told
+ * to close) until `drainTimeoutMs`, when what is left is cut; then close hooks run in reverse
+ * order of registration (database pools…), telemetry flushes, and the exit code is 0.
+ */
+export class ServiceRuntime {
+  readonly service: string;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly health: HealthRegistry;
+  readonly metrics: Registry;
+  readonly httpMetrics: HttpMetrics;
+  readonly #servers = new Set<Server>();
+  readonly #closeHooks: CloseHook[] = [];
+  readonly #drainTimeoutMs: number;
+  readonly #shutdownDelayMs: number;
+  readonly #closeTimeoutMs: number;
+  #draining = false;
+  #shutdown?: Promise<number>;
+
+  constructor(options: RuntimeOptions) {
+    this.service = options.service;
+    this.version = options.version;
+    this.logger = createLogger({
+      service: options.service,
+      version: options.version,
+      level: options.logLevel,
+      format: options.logFormat,
+      destination: options.logDestination,
+    });
+    this.health = new HealthRegistry({
+      onCheckFailed: (check, error) => this.logger.warn({ check, err: error }, 'readiness check failed'),
+    });
+    this.metrics = createMetricsRegistry({ defaultMetrics: options.processMetrics });
+    this.httpMetrics = createHttpMetrics(this.metrics);
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    this.#shutdownDelayMs = options.shutdownDelayMs ?? 0;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+  }
+
+  /** True from the moment shutdown begins. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Registers a resource to close on shutdown; hooks run in reverse order of registration. */
+  onClose(name: string, close: () => Promise<unknown> | unknown): this {
+    this.#closeHooks.push({ name, close });
+    return this;
+  }
+
+  /**
+   * Starts `server` listening and marks the service started. Responses sent while draining carry
+   * `Connection: close`, so keep-alive clients move to another replica instead of reusing a
+   * connection that is about to go.
+   */
+  async listen(server: Server, port: number, host = '0.0.0.0'): Promise<AddressInfo> {
+    server.prependListener('request', (_req, res) => {
+      if (this.#draining) res.setHeader('connection', 'close');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#servers.add(server);
+    this.health.markStarted();
+    const address = server.address() as AddressInfo;
+    this.logger.info({ address: address.address, port: address.port }, `${this.service} listening`);
+    return address;
+  }
+
+  /** Runs shutdown on SIGTERM and SIGINT, then exits with its code. */
+  handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      void this.shutdown(signal).then(exit);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  /** Stops the service gracefully; resolves with the exit code. Idempotent. */
+  shutdown(reason = 'requested'): Promise<number> {
+    this.#shutdown ??= this.#runShutdown(reason);
+    return this.#shutdown;
+  }
+
+  async #runShutdown(reason: string): Promise<number> {
+    const started = performance.now();
+    this.#draining = true;
+    this.health.markShuttingDown();
+    this.logger.info({ reason, drain_timeout_ms: this.#drainTimeoutMs }, 'shutdown started');
+    if (this.#shutdownDelayMs > 0) await sleep(this.#shutdownDelayMs);
+
+    let failures = 0;
+    const cut = await this.#drain();
+    if (cut > 0) this.logger.warn({ connections: cut }, 'drain timeout reached: remaining connections were closed');
+
+    for (const hook of [...this.#closeHooks].reverse()) {
+      try {
+        await Promise.race([
+          Promise.resolve().then(hook.close),
+          sleep(this.#closeTimeoutMs).then(() => Promise.reject(new Error(`timed out after ${this.#closeTimeoutMs} ms`))),
+        ]);
+      } catch (error) {
+        failures++;
+        this.logger.error({ err: error, resource: hook.name }, 'closing a resource failed');
+      }
+    }
+    await currentTracing().shutdown();
+    this.logger.info({ duration_ms: Math.round(performance.now() - started) }, 'shutdown complete');
+    await new Promise<void>((resolve) => this.logger.flush(() => resolve()));
+    return failures === 0 ? 0 : 1;
+  }
+
+  /** Closes every listener and waits for in-flight requests; returns how many connections had to be cut. */
+  async #drain(): Promise<number> {
+    const servers = [...this.#servers];
+    const closed = servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#drainTimeoutMs);
+    });
+    const outcome = await Promise.race([Promise.all(closed).then(() => 'drained' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'drained') return 0;
+    let cut = 0;
+    for (const server of servers) {
+      cut += await new Promise<number>((resolve) => server.getConnections((_e, count) => resolve(count ?? 0)));
+      server.closeAllConnections();
+    }
+    await Promise.all(closed);
+    return cut;
+  }
+}
+
+export const createRuntime = (options: RuntimeOptions): ServiceRuntime => new ServiceRuntime(options);

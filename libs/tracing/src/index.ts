@@ -1,0 +1,1 @@
+export { currentTracing, startTracing, tracingRequested, type Framework, type Tracing, type TracingOptions } from './tracing';
