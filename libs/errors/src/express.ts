@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { bodyProblems, type BodyProblemKind } from './body-problems';
-import { isProblemError, type ProblemError } from './problem-error';
+import type { ProblemError } from './problem-error';
 import { renderProblem, routeNotFound } from './render';
 
 const bodyParserKinds: Readonly<Record<string, BodyProblemKind>> = {
@@ -39,7 +39,12 @@ export function jsonBody({ limitBytes }: JsonBodyOptions): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ limit: limitBytes, strict: true, type: ['application/json', 'application/*+json'] })];
+  const parse = express.json({ limit: limitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  // Translated here, at the source, so that frameworks layered on Express (NestJS maps a
+  // SyntaxError to its own BadRequestException) see the catalogue's error.
+  const parseJson: RequestHandler = (req, res, next) =>
+    parse(req, res, (error?: unknown) => next(error === undefined ? undefined : (fromBodyParserError(error) ?? error)));
+  return [requireJson, parseJson];
 }
 
 /** The problem's `instance`: the path the client asked for, without its query string. */
@@ -60,9 +65,8 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorReques
       next(error);
       return;
     }
-    const translated = isProblemError(error) ? error : (fromBodyParserError(error) ?? error);
     const requestId = (req as { id?: unknown }).id;
-    const rendered = renderProblem(translated, pathOf(req.originalUrl), typeof requestId === 'string' ? requestId : undefined);
+    const rendered = renderProblem(error, pathOf(req.originalUrl), typeof requestId === 'string' ? requestId : undefined);
     if (rendered.unexpected) options.onUnexpected?.(error, req);
     res.status(rendered.status).set(rendered.headers).send(JSON.stringify(rendered.body));
   };

@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 import { bodyProblems } from './body-problems';
 import { problems } from './catalogue';
-import { fromBodyParserError, pathOf } from './express';
+import { pathOf } from './express';
 import { isProblemError, ProblemError } from './problem-error';
 import { renderProblem, routeNotFound } from './render';
 
@@ -43,10 +43,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     let translated: unknown = exception;
     if (!isProblemError(exception)) {
       translated =
-        fromBodyParserError(exception) ??
-        (exception instanceof HttpException && exception.getStatus() < 500
-          ? fromHttpException(exception, request)
-          : exception);
+        exception instanceof HttpException && exception.getStatus() < 500 ? fromHttpException(exception, request) : exception;
     }
     const requestId = (request as { id?: unknown }).id;
     const rendered = renderProblem(translated, pathOf(request.originalUrl), typeof requestId === 'string' ? requestId : undefined);

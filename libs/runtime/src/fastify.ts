@@ -4,7 +4,7 @@ import { health } from '@platform/health/fastify';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
 import { metrics } from '@platform/metrics/fastify';
 import { schemaValidator } from '@platform/validation';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceRuntime } from './runtime';
 import { ObservedRequest } from './observe';
@@ -22,8 +22,7 @@ export interface FastifyPlatformOptions {
 export function fastifyOptions(runtime: ServiceRuntime, options: FastifyPlatformOptions = {}): FastifyServerOptions {
   return {
     loggerInstance: runtime.logger,
-    disableRequestLogging: true,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     bodyLimit: options.bodyLimitBytes ?? 100 * 1024,
     return503OnClosing: false,
@@ -45,6 +44,8 @@ declare module 'fastify' {
 export const platform = fp<{ runtime: ServiceRuntime }>(
   async (app: FastifyInstance, { runtime }) => {
     app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
+    // JSON only: Fastify's built-in text/plain parser would accept what the other services refuse (415).
+    app.removeContentTypeParser('text/plain');
     app.decorateRequest('observed', undefined);
     app.addHook('onRequest', async (request, reply) => {
       request.observed = new ObservedRequest(runtime, String(request.id));

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HealthRegistry } from '@platform/health';
 import { createLogger, type LogFormat, type Logger, type LoggerConfig, type LogLevel } from '@platform/logging';
@@ -27,6 +27,18 @@ interface CloseHook {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * What every service process has exactly once: its logger, health registry, metrics and the
  * lifecycle that starts and stops it. Framework adapters (`/express`, `/fastify`, `/nest`) plug
@@ -45,6 +57,8 @@ export class ServiceRuntime {
   readonly metrics: Registry;
   readonly httpMetrics: HttpMetrics;
   readonly #servers = new Set<Server>();
+  /** Responses under way, so that draining can tell their keep-alive connections to close. */
+  readonly #inFlight = new Set<ServerResponse>();
   readonly #closeHooks: CloseHook[] = [];
   readonly #drainTimeoutMs: number;
   readonly #shutdownDelayMs: number;
@@ -90,7 +104,12 @@ export class ServiceRuntime {
    */
   async listen(server: Server, port: number, host = '0.0.0.0'): Promise<AddressInfo> {
     server.prependListener('request', (_req, res) => {
-      if (this.#draining) res.setHeader('connection', 'close');
+      if (this.#draining) {
+        res.setHeader('connection', 'close');
+        return;
+      }
+      this.#inFlight.add(res);
+      res.once('close', () => this.#inFlight.delete(res));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -134,10 +153,7 @@ export class ServiceRuntime {
 
     for (const hook of [...this.#closeHooks].reverse()) {
       try {
-        await Promise.race([
-          Promise.resolve().then(hook.close),
-          sleep(this.#closeTimeoutMs).then(() => Promise.reject(new Error(`timed out after ${this.#closeTimeoutMs} ms`))),
-        ]);
+        await withTimeout(Promise.resolve().then(hook.close), this.#closeTimeoutMs);
       } catch (error) {
         failures++;
         this.logger.error({ err: error, resource: hook.name }, 'closing a resource failed');
@@ -152,6 +168,9 @@ export class ServiceRuntime {
   /** Closes every listener and waits for in-flight requests; returns how many connections had to be cut. */
   async #drain(): Promise<number> {
     const servers = [...this.#servers];
+    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    // A response already streaming cannot take the header: its connection is closed once idle.
+    const sweeper = setInterval(() => servers.forEach((server) => server.closeIdleConnections()), 250);
     const closed = servers.map(
       (server) =>
         new Promise<void>((resolve) => {
@@ -165,6 +184,7 @@ export class ServiceRuntime {
     });
     const outcome = await Promise.race([Promise.all(closed).then(() => 'drained' as const), timedOut]);
     clearTimeout(timer);
+    clearInterval(sweeper);
     if (outcome === 'drained') return 0;
     let cut = 0;
     for (const server of servers) {

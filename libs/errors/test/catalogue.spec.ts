@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { problems, ProblemError, renderProblem, validationProblem } from '@platform/errors';
+
+describe('the problem catalogue', () => {
+  const definitions = Object.values(problems);
+
+  it('has unique codes, client or server error statuses and titles', () => {
+    expect(new Set(definitions.map((d) => d.code)).size).toBe(definitions.length);
+    for (const d of definitions) {
+      expect(d.code).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(d.status).toBeGreaterThanOrEqual(400);
+      expect(d.status).toBeLessThan(600);
+      expect(d.title.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('is documented entry by entry in docs/errors.md', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/errors.md'), 'utf8');
+    for (const d of definitions) {
+      expect(doc).toContain(`| \`${d.code}\` | ${d.status} | ${d.title} |`);
+    }
+    const documented = [...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(definitions.map((d) => d.code).sort());
+  });
+});
+
+describe('renderProblem', () => {
+  it('renders a ProblemError with its extensions, field errors and headers', () => {
+    const error = new ProblemError(problems.paymentDeclined, 'The card was declined.', {
+      extensions: { paymentId: 'p1' },
+      headers: { 'retry-after': '1' },
+    });
+    const rendered = renderProblem(error, '/payments', 'req-1');
+    expect(rendered.status).toBe(402);
+    expect(rendered.unexpected).toBe(false);
+    expect(rendered.headers).toMatchObject({ 'content-type': 'application/problem+json; charset=utf-8', 'retry-after': '1' });
+    expect(rendered.body).toEqual({
+      type: 'urn:problem-type:payment-declined',
+      title: 'Payment declined',
+      status: 402,
+      detail: 'The card was declined.',
+      instance: '/payments',
+      requestId: 'req-1',
+      paymentId: 'p1',
+    });
+  });
+
+  it('lets no extension overwrite the standard members', () => {
+    const error = new ProblemError(problems.notFound, 'gone', { extensions: { status: 200, type: 'x' } });
+    expect(renderProblem(error).body).toMatchObject({ status: 404, type: 'urn:problem-type:not-found' });
+  });
+
+  it('turns anything else into a generic 500 that reveals nothing', () => {
+    for (const thrown of [new Error('password=hunter2 at db.ts:12'), 'a string', { statusCode: 400, message: 'internal' }, null]) {
+      const rendered = renderProblem(thrown);
+      expect(rendered.status).toBe(500);
+      expect(rendered.unexpected).toBe(true);
+      expect(JSON.stringify(rendered.body)).not.toMatch(/hunter2|db\.ts|internal"/);
+    }
+  });
+});
+
+describe('validationProblem', () => {
+  it('names each bad field once, with where it was', () => {
+    const problem = validationProblem('body', [
+      { instancePath: '', keyword: 'required', params: { missingProperty: 'name' }, message: "must have required property 'name'" },
+      { instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'totalCents' } },
+      { instancePath: '/items/0/sku', keyword: 'pattern', params: { pattern: '^x$' }, message: 'must match pattern "^x$"' },
+      { instancePath: '/email', keyword: 'format', params: { format: 'email' } },
+      { instancePath: '/email', keyword: 'format', params: { format: 'email' } },
+    ]);
+    expect(problem.status).toBe(400);
+    expect(problem.errors).toEqual([
+      { in: 'body', field: 'name', message: 'is required' },
+      { in: 'body', field: 'totalCents', message: 'is not allowed' },
+      { in: 'body', field: 'items.0.sku', message: 'must match pattern "^x$"' },
+      { in: 'body', field: 'email', message: 'must be a valid email' },
+    ]);
+    expect(problem.detail).toBe('Invalid request body: name, totalCents, items.0.sku, email.');
+  });
+});
