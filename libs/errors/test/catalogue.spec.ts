@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { problems, ProblemError, renderProblem, validationProblem } from '@platform/errors';
+import { problems, ProblemError, renderProblem, validationProblem } from '../src/index';
 
 describe('the problem catalogue', () => {
   const definitions = Object.values(problems);

@@ -1,8 +1,8 @@
 import { Test } from '@nestjs/testing';
-import { HealthRegistry } from '@platform/health';
-import { healthRouter } from '@platform/health/express';
-import { health } from '@platform/health/fastify';
-import { HealthModule } from '@platform/health/nest';
+import { HealthRegistry } from '../src/index';
+import { healthRouter } from '../src/express';
+import { health } from '../src/fastify';
+import { HealthModule } from '../src/nest';
 import express from 'express';
 import Fastify from 'fastify';
 import request from 'supertest';
@@ -42,7 +42,7 @@ describe.each(Object.keys(frameworks))('health adapter for %s', (framework) => {
     dbUp = true;
     registry = new HealthRegistry();
     registry.register({ name: 'db', timeoutMs: 100, check: async () => (dbUp ? undefined : new Promise(() => undefined)) });
-    harness = await frameworks[framework]!(registry);
+    harness = await (frameworks[framework] as (registry: HealthRegistry) => Promise<Harness>)(registry);
   });
   afterEach(() => harness.close());
 

@@ -1,4 +1,4 @@
-import { HealthRegistry, httpStatusOf } from '@platform/health';
+import { HealthRegistry, httpStatusOf } from '../src/index';
 
 const never = () => new Promise<never>(() => undefined);
 

@@ -26,9 +26,18 @@ function traceFields(): Record<string, string> {
   return isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
 }
 
+/**
+ * Errors with their type, message, stack and cause, minus the values a database driver attaches
+ * (`params`: the row being written, which may hold personal data).
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  if (serialized !== null && typeof serialized === 'object') delete serialized['params'];
+  return serialized;
+}
+
 function prettyStream(): DestinationStream {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as (options: object) => DestinationStream;
     return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' });
   } catch {
@@ -49,7 +58,7 @@ export function createLogger(config: LoggerConfig): Logger {
     formatters: { level: (label) => ({ level: label }) },
     mixin: traceFields,
     hooks: { streamWrite: redactLine },
-    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    serializers: { err: serializeError, error: serializeError },
   };
   const destination =
     config.destination ??

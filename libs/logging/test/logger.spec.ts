@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { createLogger, requestIdFrom } from '@platform/logging';
+import { createLogger, requestIdFrom } from '../src/index';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -76,5 +76,24 @@ describe('requestIdFrom', () => {
     for (const bad of [undefined, '', 'has space', 'x'.repeat(129), 'new\nline']) {
       expect(requestIdFrom(bad)).toMatch(/^[0-9a-f-]{36}$/);
     }
+  });
+});
+
+describe('error serialization', () => {
+  it('keeps message and stack but drops the values a database driver attaches', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _e: string, done: () => void) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = createLogger({ service: 'svc', version: '1', destination });
+    const error = Object.assign(new Error('duplicate key'), { code: '23505', params: ['ada@example.com', 'Ada'] });
+    log.error({ err: error }, 'failed');
+    const line = JSON.parse(lines[0] ?? '{}');
+    expect(line.err).toMatchObject({ message: 'duplicate key', code: '23505', type: 'Error' });
+    expect(line.err.stack).toContain('duplicate key');
+    expect(lines[0]).not.toContain('ada@example.com');
   });
 });

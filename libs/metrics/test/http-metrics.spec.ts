@@ -1,4 +1,4 @@
-import { createHttpMetrics, createMetricsRegistry, scrape, UNMATCHED_ROUTE } from '@platform/metrics';
+import { createHttpMetrics, createMetricsRegistry, scrape, UNMATCHED_ROUTE } from '../src/index';
 
 describe('HTTP RED metrics', () => {
   it('counts and times requests by method, route template and status code', async () => {

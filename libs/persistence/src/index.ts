@@ -13,3 +13,4 @@ export {
 export { loadMigrations, migrate, MIGRATION_LOCK_KEY, MigrationError, type Migration, type MigrationReport } from './migrations';
 export { databaseHealthCheck, openDatabase, type OpenDatabaseOptions } from './open';
 export { decodeCursor, encodeCursor, nextCursor } from './cursor';
+export { databaseSettings, startDatabase, type DatabaseConfig, type DatabaseHost } from './service-database';

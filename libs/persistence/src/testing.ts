@@ -42,3 +42,12 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
     },
   };
 }
+
+/**
+ * A test that needs a real PostgreSQL server: it runs when TEST_DATABASE_URL is set, and is
+ * listed as a todo that says why otherwise (so a run without a server shows what it did not test).
+ */
+export function itOnPostgres(name: string, test: () => Promise<void>, timeoutMs?: number): void {
+  if (testDatabaseUrl() === undefined) it.todo(`${name} (not run: TEST_DATABASE_URL is not set)`);
+  else it(name, test, timeoutMs);
+}

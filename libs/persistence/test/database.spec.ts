@@ -12,8 +12,8 @@ import {
   MigrationError,
   openDatabase,
   type Database,
-} from '@platform/persistence';
-import { createTestDatabase, testEngines } from '@platform/persistence/testing';
+} from '../src/index';
+import { createTestDatabase, testEngines } from '../src/testing';
 
 const migrations = loadMigrations(join(__dirname, 'fixtures/migrations'));
 

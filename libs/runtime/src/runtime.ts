@@ -86,6 +86,12 @@ export class ServiceRuntime {
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   }
 
+  /** Where the first listener listens (after `listen`). */
+  get address(): AddressInfo | undefined {
+    const [server] = this.#servers;
+    return server?.address() as AddressInfo | undefined;
+  }
+
   /** True from the moment shutdown begins. */
   get draining(): boolean {
     return this.#draining;

@@ -7,6 +7,8 @@ import { env } from './config';
  */
 export const platformSettings = (defaults: { readonly port: number }) => ({
   port: env.port('PORT', { default: defaults.port }),
+  /** The version this process reports in logs, traces and metrics: the image tag in the cluster. */
+  version: env.string('SERVICE_VERSION', { default: 'dev', pattern: /^[\w.+-]{1,128}$/ }),
   host: env.string('HOST', { default: '0.0.0.0' }),
   logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
   logFormat: env.oneOf('LOG_FORMAT', ['json', 'pretty'], { default: 'json' }),

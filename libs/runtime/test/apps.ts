@@ -5,10 +5,10 @@ import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { problems, ProblemError } from '@platform/errors';
-import { createRuntime, type ServiceRuntime } from '@platform/runtime';
-import { expressPlatform } from '@platform/runtime/express';
-import { fastifyOptions, platform } from '@platform/runtime/fastify';
-import { PlatformModule } from '@platform/runtime/nest';
+import { createRuntime, type ServiceRuntime } from '../src/index';
+import { expressPlatform } from '../src/express';
+import { fastifyOptions, platform } from '../src/fastify';
+import { PlatformModule } from '../src/nest';
 import express from 'express';
 import Fastify from 'fastify';
 

@@ -1,4 +1,4 @@
-import { ConfigError, env, loadConfig, platformSettings } from '@platform/runtime';
+import { ConfigError, env, loadConfig, platformSettings } from '../src/index';
 
 describe('loadConfig', () => {
   it('applies defaults and parses typed values', () => {

@@ -1,5 +1,6 @@
 import { type AddressInfo } from 'node:net';
-import { frameworks, sleep } from './apps';
+import { createRuntime } from '../src/index';
+import { captureLogs, frameworks, sleep } from './apps';
 
 const url = (server: import('node:http').Server, path: string) =>
   `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
@@ -45,8 +46,6 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('graceful 
 
 describe('close hooks', () => {
   it('runs every hook even when one fails or hangs, and reports exit code 1', async () => {
-    const { createRuntime } = await import('@platform/runtime');
-    const { captureLogs } = await import('./apps');
     const { logs, destination } = captureLogs();
     const runtime = createRuntime({ service: 's', version: '1', logDestination: destination, closeTimeoutMs: 50, processMetrics: false });
     const closed: string[] = [];

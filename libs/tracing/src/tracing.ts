@@ -1,11 +1,12 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- the SDK is loaded only when tracing is on, so a service with tracing off pays nothing for it */
+// the SDK is loaded only when tracing is on, so a service with tracing off pays nothing for it.
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 
 export type Framework = 'express' | 'nest' | 'fastify';
 
 export interface TracingOptions {
   readonly serviceName: string;
-  readonly serviceVersion: string;
+  /** `SERVICE_VERSION` from the environment (the image tag in the cluster) by default. */
+  readonly serviceVersion?: string;
   /** The framework whose own instrumentation joins the HTTP one (route names, handler spans). */
   readonly framework: Framework;
   /** The environment to read `OTEL_*` from; `process.env` by default. */
@@ -77,7 +78,7 @@ export function startTracing(options: TracingOptions): Tracing {
     serviceName: options.serviceName,
     resource: resourceFromAttributes({
       'service.name': options.serviceName,
-      'service.version': options.serviceVersion,
+      'service.version': options.serviceVersion ?? env['SERVICE_VERSION'] ?? 'dev',
     }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ timeoutMillis: 5000 }), {

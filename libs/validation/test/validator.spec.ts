@@ -1,5 +1,5 @@
 import { isProblemError, type ProblemError } from '@platform/errors';
-import { validator } from '@platform/validation';
+import { validator } from '../src/index';
 import { Type } from '@sinclair/typebox';
 
 const CreateUser = Type.Object(

@@ -1,0 +1,20 @@
+import type { ServiceRuntime } from '@platform/runtime';
+import { expressPlatform } from '@platform/runtime/express';
+import express, { type Express } from 'express';
+import { usersRouter } from './users/routes';
+import type { Users } from './users/users';
+
+export interface AppDependencies {
+  readonly runtime: ServiceRuntime;
+  readonly users: Users;
+}
+
+/** The user-service Express app, not listening: tests and the server both use it. */
+export function buildApp({ runtime, users }: AppDependencies): Express {
+  const app = express();
+  const platform = expressPlatform(runtime, { bodyLimitBytes: 100 * 1024 });
+  platform.before(app);
+  app.use(usersRouter(users));
+  platform.after(app);
+  return app;
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, itOnPostgres } from '@platform/persistence/testing';
+import type { ServiceRuntime } from '@platform/runtime';
+import { bundleForNode, freePort, startNode, testBundlePath, waitForHttp } from '@platform/testing';
+import { start } from '../src/server';
+
+const baseUrl = (runtime: ServiceRuntime) => `http://127.0.0.1:${runtime.address?.port}`;
+const quiet = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+
+describe('user-service process', () => {
+  it('keeps users across a restart on the embedded engine', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'user-service-'));
+    try {
+      const first = await start({ ...quiet, DATA_DIR: dataDir });
+      const created = await fetch(`${baseUrl(first)}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'kept@example.com', name: 'Kept' }),
+      });
+      expect(created.status).toBe(201);
+      const user = await created.json();
+      expect(await first.shutdown()).toBe(0);
+
+      const second = await start({ ...quiet, DATA_DIR: dataDir });
+      const read = await fetch(`${baseUrl(second)}/users/${user.id}`);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toEqual(user);
+      expect(await second.shutdown()).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  itOnPostgres('lets two instances start on one PostgreSQL database at once', async () => {
+    const db = await createTestDatabase('postgres');
+    try {
+      const env = { ...quiet, DATABASE_URL: db.url };
+      const instances = await Promise.all([start(env), start(env)]);
+      const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');
+      expect(rows[0]?.n).toBe(1);
+      for (const instance of instances) {
+        expect((await fetch(`${baseUrl(instance)}/health/ready`)).status).toBe(200);
+        expect(await instance.shutdown()).toBe(0);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('user-service main', () => {
+  let main: string;
+  beforeAll(async () => {
+    main = await bundleForNode(join(__dirname, '../src/main.ts'), testBundlePath('user-service/main.js'), {
+      migrations: join(__dirname, '../src/migrations'),
+    });
+  });
+
+  it('stops at once with one line naming a bad variable, and exit code 78', async () => {
+    const child = startNode([main], { env: { PATH: process.env['PATH'], PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db' } });
+    expect(await child.exited).toBe(78);
+    expect(child.stderr.filter(Boolean)).toEqual([
+      'Invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty"); DATABASE_URL must use postgres or postgresql.',
+    ]);
+  });
+
+  it('starts with the embedded database, answers ready, and exits 0 on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'user-service-'));
+    const port = await freePort();
+    const child = startNode([main], { env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir } });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child, timeoutMs: 30_000 });
+      expect(await child.stop('SIGTERM')).toBe(0);
+      const messages = child.stdout.map((line) => JSON.parse(line).msg);
+      expect(messages).toEqual(expect.arrayContaining(['database migrated', 'user-service listening', 'shutdown started', 'shutdown complete']));
+    } finally {
+      await child.stop('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  /** Everything written to stdout so far, split into lines. */
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the exit code (or the signal name) once the process ends. */
+  readonly exited: Promise<number | string>;
+  /** Sends a signal and waits for the exit, killing the process after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
+}
+
+/** Starts a node process whose output is collected line by line; it is killed if the test process exits. */
+export function startNode(args: readonly string[], options: SpawnOptions = {}): RunningProcess {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const collect = (into: string[]) => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      into.push(...lines);
+    };
+  };
+  child.stdout?.on('data', collect(stdout));
+  child.stderr?.on('data', collect(stderr));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      process.off('exit', killOnExit);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  return {
+    child,
+    stdout,
+    stderr,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export interface WaitOptions {
+  readonly timeoutMs?: number;
+  readonly status?: number;
+  /** Stop waiting (and say why) if this process exits first. */
+  readonly process?: RunningProcess;
+}
+
+/** Polls `url` until it answers `status` (200 by default), or fails after `timeoutMs`. */
+export async function waitForHttp(url: string, { timeoutMs = 20_000, status = 200, process: watched }: WaitOptions = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (watched !== undefined && (watched.child.exitCode !== null || watched.child.signalCode !== null)) {
+      const output = [...watched.stderr, ...watched.stdout].slice(-15).join('\n');
+      throw new Error(`the process exited (${watched.child.exitCode ?? watched.child.signalCode}) before ${url} answered:\n${output}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === status) return;
+      last = `status ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
+}
