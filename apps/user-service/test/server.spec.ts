@@ -20,7 +20,7 @@ describe('user-service process', () => {
         body: JSON.stringify({ email: 'kept@example.com', name: 'Kept' }),
       });
       expect(created.status).toBe(201);
-      const user = await created.json();
+      const user = (await created.json()) as { id: string };
       expect(await first.shutdown()).toBe(0);
 
       const second = await start({ ...quiet, DATA_DIR: dataDir });

@@ -1,0 +1,27 @@
+import { validator } from '@platform/validation';
+import { Type } from '@sinclair/typebox';
+import { CURRENCIES, CurrencySchema, isCurrency, MAX_AMOUNT_MINOR, SUPPORTED_CURRENCIES } from '../src/index';
+
+describe('currencies', () => {
+  it('are ISO 4217 codes with a minor-unit exponent', () => {
+    for (const code of SUPPORTED_CURRENCIES) {
+      expect(code).toMatch(/^[A-Z]{3}$/);
+      expect([0, 2, 3]).toContain(CURRENCIES[code]);
+    }
+    expect(isCurrency('EUR')).toBe(true);
+    expect(isCurrency('eur')).toBe(false);
+    expect(isCurrency('XXX')).toBe(false);
+    expect(isCurrency('__proto__')).toBe(false);
+  });
+
+  it('validate as one enum with one clear error', () => {
+    const validate = validator(Type.Object({ currency: CurrencySchema }));
+    expect(validate({ currency: 'USD' })).toEqual({ currency: 'USD' });
+    expect(() => validate({ currency: 'usd' })).toThrow(expect.objectContaining({ errors: [{ in: 'body', field: 'currency', message: 'must be equal to one of the allowed values' }] }));
+  });
+
+  it('keep every amount a safe integer', () => {
+    expect(Number.isSafeInteger(MAX_AMOUNT_MINOR)).toBe(true);
+    expect(MAX_AMOUNT_MINOR).toBeGreaterThanOrEqual(100 * 1000 * 100_000_000);
+  });
+});
