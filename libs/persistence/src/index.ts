@@ -14,3 +14,10 @@ export { loadMigrations, migrate, MIGRATION_LOCK_KEY, MigrationError, type Migra
 export { databaseHealthCheck, openDatabase, type OpenDatabaseOptions } from './open';
 export { decodeCursor, encodeCursor, nextCursor } from './cursor';
 export { databaseSettings, startDatabase, type DatabaseConfig, type DatabaseHost } from './service-database';
+export {
+  IdempotencyStore,
+  requestFingerprint,
+  type IdempotencyOptions,
+  type IdempotencyStart,
+  type StoredResponse,
+} from './idempotency';

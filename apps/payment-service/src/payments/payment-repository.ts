@@ -1,0 +1,113 @@
+import type { Currency } from '@platform/money';
+import { decodeCursor, nextCursor, type Queryable } from '@platform/persistence';
+import type { Payment, PaymentStatus, Refund } from './payment';
+
+interface PaymentRow {
+  id: string;
+  seq: number;
+  status: PaymentStatus;
+  amount_cents: number;
+  currency: string;
+  reference: string;
+  method_type: 'card';
+  brand: string;
+  last4: string;
+  failure_code: string | null;
+  provider_charge_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface RefundRow {
+  id: string;
+  payment_id: string;
+  amount_cents: number;
+  currency: string;
+  created_at: Date;
+}
+
+/** A payment as stored: with the provider's charge id, which is never shown to clients. */
+export interface StoredPayment {
+  readonly payment: Payment;
+  readonly providerChargeId: string | null;
+}
+
+const COLUMNS =
+  'id, seq, status, amount_cents, currency, reference, method_type, brand, last4, failure_code, provider_charge_id, created_at, updated_at';
+
+const toStored = (row: PaymentRow): StoredPayment => ({
+  payment: {
+    id: row.id,
+    status: row.status,
+    amountCents: Number(row.amount_cents),
+    currency: row.currency as Currency,
+    reference: row.reference,
+    method: { type: row.method_type, brand: row.brand, last4: row.last4 },
+    failureCode: row.failure_code,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  },
+  providerChargeId: row.provider_charge_id,
+});
+
+const toRefund = (row: RefundRow): Refund => ({
+  id: row.id,
+  paymentId: row.payment_id,
+  status: 'SUCCEEDED',
+  amountCents: Number(row.amount_cents),
+  currency: row.currency as Currency,
+  createdAt: row.created_at.toISOString(),
+});
+
+/** The SQL of payments and refunds; both engines run it unchanged. */
+export class PaymentRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Inserts the payment unless one already exists for its idempotency key; returns the stored one. */
+  async insertOnce(tx: Queryable, stored: StoredPayment, idempotencyKey: string): Promise<StoredPayment> {
+    const p = stored.payment;
+    await tx.query(
+      `INSERT INTO payments (id, status, amount_cents, currency, reference, method_type, brand, last4, failure_code,
+                             provider_charge_id, idempotency_key, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [p.id, p.status, p.amountCents, p.currency, p.reference, p.method.type, p.method.brand, p.method.last4, p.failureCode,
+        stored.providerChargeId, idempotencyKey, p.createdAt, p.updatedAt],
+    );
+    return (await this.findByIdempotencyKey(idempotencyKey, tx)) as StoredPayment;
+  }
+
+  async findByIdempotencyKey(key: string, db: Queryable = this.db): Promise<StoredPayment | undefined> {
+    const { rows } = await db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE idempotency_key = $1`, [key]);
+    return rows[0] === undefined ? undefined : toStored(rows[0]);
+  }
+
+  async find(id: string): Promise<StoredPayment | undefined> {
+    const { rows } = await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE id = $1`, [id]);
+    return rows[0] === undefined ? undefined : toStored(rows[0]);
+  }
+
+  async list(reference: string | undefined, limit: number, cursor: string | undefined) {
+    const after = cursor === undefined ? 0 : decodeCursor(cursor);
+    const { rows } = await this.db.query<PaymentRow>(
+      `SELECT ${COLUMNS} FROM payments WHERE seq > $1 AND ($2::text IS NULL OR reference = $2) ORDER BY seq LIMIT $3`,
+      [after, reference ?? null, limit + 1],
+    );
+    return { items: rows.slice(0, limit).map((row) => toStored(row).payment), nextCursor: nextCursor(rows, limit) };
+  }
+
+  /** Marks a succeeded payment refunded and records the refund; undefined if it was not SUCCEEDED any more. */
+  async refund(tx: Queryable, paymentId: string, refund: Refund & { providerRefundId: string }): Promise<Refund | undefined> {
+    const updated = await tx.query(
+      "UPDATE payments SET status = 'REFUNDED', updated_at = $2 WHERE id = $1 AND status = 'SUCCEEDED'",
+      [paymentId, refund.createdAt],
+    );
+    if (updated.rowCount === 0) return undefined;
+    const { rows } = await tx.query<RefundRow>(
+      `INSERT INTO refunds (id, payment_id, amount_cents, currency, provider_refund_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, payment_id, amount_cents, currency, created_at`,
+      [refund.id, paymentId, refund.amountCents, refund.currency, refund.providerRefundId, refund.createdAt],
+    );
+    return toRefund(rows[0] as RefundRow);
+  }
+}

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { IdempotencyStore, startDatabase } from '@platform/persistence';
+import { createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
+import { buildApp } from './app';
+import { type Config, configSpec, SERVICE_NAME } from './config';
+import type { PaymentProvider } from './payments/provider';
+import { PaymentRepository } from './payments/payment-repository';
+import { Payments } from './payments/payments';
+import { SandboxProvider } from './payments/sandbox-provider';
+
+const PURGE_INTERVAL_MS = 3600_000;
+
+/** The adapter named by PAYMENT_PROVIDER; a real provider is one more case here. */
+function providerFor(name: Config['paymentProvider']): PaymentProvider {
+  switch (name) {
+    case 'sandbox':
+      return new SandboxProvider();
+  }
+}
+
+/** Starts payment-service from its environment: config, database and migrations, then the listener. */
+export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRuntime> {
+  const config = loadConfig(configSpec, environment);
+  const runtime = createRuntime({ service: SERVICE_NAME, ...config });
+  const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
+  const idempotency = new IdempotencyStore(db, { staleAfterMs: 4 * config.providerTimeoutMs + 10_000 });
+  const provider = providerFor(config.paymentProvider);
+  const payments = new Payments(db, new PaymentRepository(db), provider, { providerTimeoutMs: config.providerTimeoutMs });
+  const app = await buildApp({ runtime, payments, idempotency });
+  runtime.onClose('fastify', () => app.close());
+
+  const purge = setInterval(() => {
+    idempotency.purgeExpired().then(
+      (count) => count > 0 && runtime.logger.info({ count }, 'expired idempotency keys purged'),
+      (error: unknown) => runtime.logger.warn({ err: error }, 'purging idempotency keys failed'),
+    );
+  }, PURGE_INTERVAL_MS).unref();
+  runtime.onClose('idempotency purge', () => clearInterval(purge));
+
+  await runtime.listen(app.server, config.port, config.host);
+  return runtime;
+}

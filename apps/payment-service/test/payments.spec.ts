@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { testEngines } from '@platform/persistence/testing';
+import { startTestService, type TestService } from './harness';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const body = (overrides: Record<string, unknown> = {}) => ({
+  amountCents: 2599,
+  currency: 'EUR',
+  reference: `order-${randomUUID()}`,
+  method: { type: 'card', token: 'tok_visa' },
+  ...overrides,
+});
+
+describe.each(testEngines())('payment-service API on %s', (engine) => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService(engine, { providerTimeoutMs: 300 });
+  });
+  afterAll(() => service.close());
+
+  const api = () => request(service.app.server);
+  const pay = (payload: object, key: string | null = randomUUID()) => {
+    const req = api().post('/payments');
+    return key === null ? req.send(payload) : req.set('idempotency-key', key).send(payload);
+  };
+  const expectProblem = (res: request.Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: `urn:problem-type:${code}`, status, title: expect.any(String), detail: expect.any(String) });
+  };
+  const paymentRows = async (reference: string) =>
+    (await service.db.query<{ status: string }>('SELECT status FROM payments WHERE reference = $1', [reference])).rows;
+
+  describe('POST /payments', () => {
+    it('charges a card token: 201, SUCCEEDED, card brand and last4 only, Location', async () => {
+      const payload = body();
+      const res = await pay(payload).expect(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(UUID),
+        status: 'SUCCEEDED',
+        amountCents: 2599,
+        currency: 'EUR',
+        reference: payload.reference,
+        method: { type: 'card', brand: 'visa', last4: '4242' },
+        failureCode: null,
+        createdAt: expect.any(String),
+        updatedAt: res.body.createdAt,
+      });
+      expect(res.headers['location']).toBe(`/payments/${res.body.id}`);
+      expect(res.headers['idempotent-replayed']).toBeUndefined();
+      await api().get(`/payments/${res.body.id}`).expect(200, res.body);
+    });
+
+    it.each([
+      ['tok_mastercard', 'mastercard', '4444'],
+      ['tok_amex', 'amex', '0005'],
+    ])('charges %s', async (token, brand, last4) => {
+      const res = await pay(body({ method: { type: 'card', token } })).expect(201);
+      expect(res.body.method).toEqual({ type: 'card', brand, last4 });
+    });
+
+    it.each([
+      ['tok_chargeDeclined', 'card_declined'],
+      ['tok_insufficientFunds', 'insufficient_funds'],
+      ['tok_unknownToken', 'invalid_token'],
+    ])('declines %s with 402, storing the FAILED payment and naming it', async (token, failureCode) => {
+      const payload = body({ method: { type: 'card', token } });
+      const res = await pay(payload);
+      expectProblem(res, 402, 'payment-declined');
+      expect(res.body).toMatchObject({ paymentId: expect.stringMatching(UUID), failureCode });
+      const stored = await api().get(`/payments/${res.body.paymentId}`).expect(200);
+      expect(stored.body).toMatchObject({ status: 'FAILED', failureCode, reference: payload.reference });
+    });
+
+    it('answers 502 for a provider error, stores nothing, and lets the same key try again', async () => {
+      const payload = body({ method: { type: 'card', token: 'tok_processingError' } });
+      const key = randomUUID();
+      expectProblem(await pay(payload, key), 502, 'bad-gateway');
+      expectProblem(await pay(payload, key), 502, 'bad-gateway');
+      expect(await paymentRows(payload.reference)).toEqual([]);
+    });
+
+    it('answers 502 when the provider does not answer in time, without hanging', async () => {
+      const started = performance.now();
+      const res = await pay(body({ method: { type: 'card', token: 'tok_timeout' } }));
+      expectProblem(res, 502, 'bad-gateway');
+      expect(res.body.detail).toMatch(/did not answer within 300 ms/);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    });
+
+    it('requires an Idempotency-Key of 1-255 characters', async () => {
+      const missing = await pay(body(), null);
+      expectProblem(missing, 400, 'validation-error');
+      expect(missing.body.errors).toEqual([{ in: 'header', field: 'idempotency-key', message: 'is required' }]);
+      expectProblem(await pay(body(), 'k'.repeat(256)), 400, 'validation-error');
+      await pay(body(), 'k'.repeat(255)).expect(201);
+    });
+
+    it.each([
+      ['a float amount', { amountCents: 10.5 }, 'amountCents'],
+      ['a string amount', { amountCents: '100' }, 'amountCents'],
+      ['a zero amount', { amountCents: 0 }, 'amountCents'],
+      ['a negative amount', { amountCents: -5 }, 'amountCents'],
+      ['a huge amount', { amountCents: 1e16 }, 'amountCents'],
+      ['an unsupported currency', { currency: 'XYZ' }, 'currency'],
+      ['an empty reference', { reference: '' }, 'reference'],
+      ['a method other than card', { method: { type: 'bank', token: 'tok_visa' } }, 'method.type'],
+      ['a token of the wrong shape', { method: { type: 'card', token: 'visa' } }, 'method.token'],
+      ['an unknown field', { capture: false }, 'capture'],
+    ])('rejects %s with 400', async (_case, overrides, field) => {
+      const res = await pay(body(overrides));
+      expectProblem(res, 400, 'validation-error');
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('replays the first response exactly, even with the fields in another order', async () => {
+      const payload = body();
+      const key = randomUUID();
+      const first = await pay(payload, key).expect(201);
+      const { reference, method, currency, amountCents } = payload;
+      const again = await pay({ method, reference, amountCents, currency }, key).expect(201);
+      expect(again.text).toBe(first.text);
+      expect(again.headers['location']).toBe(first.headers['location']);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(await paymentRows(payload.reference)).toHaveLength(1);
+      expect(service.provider.chargeCount).toBeGreaterThan(0);
+    });
+
+    it('replays a decline too', async () => {
+      const payload = body({ method: { type: 'card', token: 'tok_chargeDeclined' } });
+      const key = randomUUID();
+      const first = await pay(payload, key);
+      const again = await pay(payload, key);
+      expect(again.status).toBe(402);
+      expect(again.text).toBe(first.text);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+    });
+
+    it('refuses a key reused with a different body (422), charging nothing', async () => {
+      const key = randomUUID();
+      const payload = body();
+      await pay(payload, key).expect(201);
+      expectProblem(await pay({ ...payload, amountCents: 1 }, key), 422, 'idempotency-key-reused');
+      expect(await paymentRows(payload.reference)).toHaveLength(1);
+    });
+
+    it('makes exactly one charge from 20 concurrent requests with one key', async () => {
+      const payload = body();
+      const key = randomUUID();
+      const before = service.provider.chargeCount;
+      const responses = await Promise.all(Array.from({ length: 20 }, () => pay(payload, key)));
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+      expect(statuses).toContain(201);
+      const created = responses.filter((r) => r.status === 201);
+      expect(new Set(created.map((r) => r.text)).size).toBe(1);
+      for (const conflict of responses.filter((r) => r.status === 409)) {
+        expectProblem(conflict, 409, 'idempotency-key-in-progress');
+        expect(conflict.headers['retry-after']).toBe('1');
+      }
+      expect(service.provider.chargeCount - before).toBe(1);
+      expect(await paymentRows(payload.reference)).toEqual([{ status: 'SUCCEEDED' }]);
+    });
+  });
+
+  describe('card numbers', () => {
+    it.each([
+      ['in the reference', (pan: string) => body({ reference: `card ${pan}` })],
+      ['as an extra method field', (pan: string) => body({ method: { type: 'card', token: 'tok_visa', number: pan } })],
+      ['as a number', (pan: string) => body({ amountCents: Number(pan.replace(/\D/g, '')) })],
+      ['grouped, as the token', (pan: string) => body({ method: { type: 'card', token: pan } })],
+    ])('refuses a card number %s with 400, and it reaches no log line and no table', async (_case, build) => {
+      const pan = _case === 'grouped, as the token' ? '4000 0566 5566 5556' : '4242424242424242';
+      const res = await pay(build(pan));
+      expectProblem(res, 400, 'validation-error');
+      expect(res.body.errors[0].message).toMatch(/card number/);
+      expect(res.text).not.toContain(pan);
+      const digits = pan.replace(/\D/g, '');
+      expect(service.logs.join('\n').replace(/\D/g, '')).not.toContain(digits);
+      for (const table of ['payments', 'refunds', 'idempotency_keys']) {
+        const { rows } = await service.db.query(`SELECT * FROM ${table}`);
+        expect(JSON.stringify(rows).replace(/\D/g, '')).not.toContain(digits);
+      }
+    });
+  });
+
+  describe('GET /payments', () => {
+    it('lists payments for a reference, paging in creation order', async () => {
+      const reference = `order-${randomUUID()}`;
+      const ids: string[] = [];
+      for (const token of ['tok_chargeDeclined', 'tok_visa', 'tok_mastercard']) {
+        const res = await pay(body({ reference, method: { type: 'card', token } }));
+        ids.push(res.body.id ?? res.body.paymentId);
+      }
+      const first = await api().get(`/payments?reference=${reference}&limit=2`).expect(200);
+      expect(first.body.items.map((p: { id: string }) => p.id)).toEqual(ids.slice(0, 2));
+      const second = await api().get(`/payments?reference=${reference}&limit=2&cursor=${first.body.nextCursor}`).expect(200);
+      expect(second.body).toEqual({ items: [expect.objectContaining({ id: ids[2] })], nextCursor: null });
+    });
+
+    it('rejects bad paging and unknown parameters with 400, and unknown or malformed ids with 404 and 400', async () => {
+      for (const query of ['limit=0', 'limit=101', 'cursor=nope', 'reference=', 'status=PAID']) {
+        expectProblem(await api().get(`/payments?${query}`), 400, 'validation-error');
+      }
+      expectProblem(await api().get('/payments/not-a-uuid'), 400, 'validation-error');
+      expectProblem(await api().get(`/payments/${randomUUID()}`), 404, 'not-found');
+    });
+  });
+
+  describe('POST /payments/{id}/refunds', () => {
+    const refund = (id: string, key: string | null = randomUUID()) => {
+      const req = api().post(`/payments/${id}/refunds`);
+      return key === null ? req.send() : req.set('idempotency-key', key).send();
+    };
+
+    it('refunds the whole payment once: 201, REFUNDED, replay for the same key, 409 for another', async () => {
+      const payment = (await pay(body()).expect(201)).body;
+      const key = randomUUID();
+      const res = await refund(payment.id, key).expect(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(UUID),
+        paymentId: payment.id,
+        status: 'SUCCEEDED',
+        amountCents: payment.amountCents,
+        currency: payment.currency,
+        createdAt: expect.any(String),
+      });
+      expect((await api().get(`/payments/${payment.id}`).expect(200)).body.status).toBe('REFUNDED');
+      const replay = await refund(payment.id, key).expect(201);
+      expect(replay.text).toBe(res.text);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expectProblem(await refund(payment.id), 409, 'conflict');
+      const { rows } = await service.db.query('SELECT * FROM refunds WHERE payment_id = $1', [payment.id]);
+      expect(rows).toHaveLength(1);
+    });
+
+    it('refunds once under concurrent requests with different keys', async () => {
+      const payment = (await pay(body()).expect(201)).body;
+      const results = await Promise.all(Array.from({ length: 5 }, () => refund(payment.id)));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 409)).toHaveLength(4);
+    });
+
+    it('refuses to refund a failed payment (409), an unknown one (404), and a request without a key (400)', async () => {
+      const failed = await pay(body({ method: { type: 'card', token: 'tok_chargeDeclined' } }));
+      expectProblem(await refund(failed.body.paymentId), 409, 'conflict');
+      expectProblem(await refund(randomUUID()), 404, 'not-found');
+      const payment = (await pay(body()).expect(201)).body;
+      expectProblem(await refund(payment.id, null), 400, 'validation-error');
+      expectProblem(await api().post(`/payments/${payment.id}/refunds`).set('idempotency-key', 'x').send({ amountCents: 1 }), 400, 'validation-error');
+    });
+  });
+
+  describe('operations', () => {
+    it('answers health, metrics with route templates, helmet headers and 404 problems', async () => {
+      await api().get('/health/ready').expect(200);
+      await api().get(`/payments/${randomUUID()}`).expect(404);
+      const metrics = await api().get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/http_server_requests_total\{method="GET",route="\/payments\/:id",status_code="404"\} \d+/);
+      const unknown = await api().get('/nope');
+      expectProblem(unknown, 404, 'route-not-found');
+      expect(unknown.headers['x-content-type-options']).toBe('nosniff');
+      expect(unknown.headers['x-powered-by']).toBeUndefined();
+      expectProblem(await api().post('/payments').set('idempotency-key', 'k').set('content-type', 'text/plain').send('x'), 415, 'unsupported-media-type');
+      expectProblem(await api().post('/payments').set('idempotency-key', 'k').set('content-type', 'application/json').send('{'), 400, 'malformed-json');
+      expectProblem(await api().post('/payments').set('idempotency-key', 'k').send({ reference: 'x'.repeat(101 * 1024) }), 413, 'payload-too-large');
+    });
+  });
+});

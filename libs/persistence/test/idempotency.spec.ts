@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { IdempotencyStore, loadMigrations, migrate, requestFingerprint, type Database } from '../src/index';
+import { createTestDatabase, testEngines } from '../src/testing';
+
+const migrations = loadMigrations(join(__dirname, 'fixtures/idempotency'));
+const response = { status: 201, headers: { location: '/things/1' }, body: '{"id":"1","b":2,"a":1}' };
+
+describe.each(testEngines())('IdempotencyStore on %s', (engine) => {
+  let db: Database;
+  let clock: Date;
+  let store: IdempotencyStore;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine);
+    await migrate(db, migrations);
+  });
+  afterAll(() => db.close());
+  beforeEach(async () => {
+    await db.query('DELETE FROM idempotency_keys');
+    clock = new Date('2026-01-01T00:00:00Z');
+    store = new IdempotencyStore(db, { staleAfterMs: 30_000, now: () => clock });
+  });
+
+  it('replays the first response byte for byte', async () => {
+    expect(await store.begin('s', 'k1', 'h')).toEqual({ state: 'started' });
+    await db.transaction((tx) => store.complete(tx, 's', 'k1', response));
+    expect(await store.begin('s', 'k1', 'h')).toEqual({ state: 'replay', response });
+  });
+
+  it('refuses the same key with a different request, and tells a concurrent retry it is in progress', async () => {
+    await store.begin('s', 'k2', 'h');
+    expect(await store.begin('s', 'k2', 'h')).toEqual({ state: 'in-progress' });
+    expect(await store.begin('s', 'k2', 'other')).toEqual({ state: 'mismatch' });
+    expect(await store.begin('other-scope', 'k2', 'h')).toEqual({ state: 'started' });
+  });
+
+  it('lets exactly one of many concurrent requests claim a key', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.begin('s', 'race', 'h')));
+    expect(results.filter((r) => r.state === 'started')).toHaveLength(1);
+    expect(results.filter((r) => r.state === 'in-progress')).toHaveLength(19);
+  });
+
+  it('gives a released key to the next retry', async () => {
+    await store.begin('s', 'k3', 'h');
+    await store.release('s', 'k3');
+    expect(await store.begin('s', 'k3', 'h')).toEqual({ state: 'started' });
+  });
+
+  it('lets a retry of the same request take over a key stuck in progress, but not a different request', async () => {
+    await store.begin('s', 'k4', 'h');
+    clock = new Date(clock.getTime() + 31_000);
+    expect(await store.begin('s', 'k4', 'other')).toEqual({ state: 'mismatch' });
+    expect(await store.begin('s', 'k4', 'h')).toEqual({ state: 'started' });
+  });
+
+  it('keeps keys at least 24 hours, then forgets them', async () => {
+    await store.begin('s', 'k5', 'h');
+    await db.transaction((tx) => store.complete(tx, 's', 'k5', response));
+    clock = new Date(clock.getTime() + 23 * 3600_000);
+    expect((await store.begin('s', 'k5', 'h')).state).toBe('replay');
+    expect(await store.purgeExpired()).toBe(0);
+    clock = new Date(clock.getTime() + 2 * 3600_000);
+    expect(await store.purgeExpired()).toBe(1);
+    expect(await store.begin('s', 'k5', 'h')).toEqual({ state: 'started' });
+  });
+});
+
+describe('requestFingerprint', () => {
+  it('ignores key order but nothing else', () => {
+    expect(requestFingerprint({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(requestFingerprint({ b: { d: 'x', c: [1, 2] }, a: 1 }));
+    expect(requestFingerprint({ a: 1 })).not.toBe(requestFingerprint({ a: 2 }));
+    expect(requestFingerprint({ a: [1, 2] })).not.toBe(requestFingerprint({ a: [2, 1] }));
+    expect(requestFingerprint('p1', {})).not.toBe(requestFingerprint('p2', {}));
+  });
+});
