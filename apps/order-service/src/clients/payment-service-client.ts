@@ -1,0 +1,111 @@
+import { problems, ProblemError } from '@platform/errors';
+import { type HttpClient, type HttpResponse, UnreachableError } from '@platform/http-client';
+import type { CallContext, ChargeOutcome, ChargeRequest, PaymentGateway } from '../orders/ports';
+import { dependencyUnavailable } from './unavailable';
+
+interface ProblemBody {
+  type?: string;
+  paymentId?: string;
+  failureCode?: string;
+}
+
+const IN_PROGRESS = 'urn:problem-type:idempotency-key-in-progress';
+
+/**
+ * Payments over HTTP on payment-service. Every write carries an idempotency key, so every call is
+ * safely retried (on 503/504, and on 409 while the same key is still in progress there).
+ */
+export class PaymentServiceClient implements PaymentGateway {
+  constructor(private readonly http: HttpClient) {}
+
+  async charge(request: ChargeRequest, context: CallContext): Promise<ChargeOutcome> {
+    const res = await this.#call<{ id?: string } & ProblemBody>(context, {
+      method: 'POST',
+      path: '/payments',
+      route: '/payments',
+      key: request.idempotencyKey,
+      body: {
+        amountCents: request.amountCents,
+        currency: request.currency,
+        reference: request.reference,
+        method: { type: 'card', token: request.token },
+      },
+    });
+    switch (res.status) {
+      case 201:
+        return { outcome: 'paid', paymentId: String(res.body.id) };
+      case 402:
+        return { outcome: 'declined', paymentId: res.body.paymentId ?? null, failureCode: res.body.failureCode ?? null };
+      case 422:
+        return { outcome: 'key-reused' };
+      default:
+        throw this.#unexpected(res);
+    }
+  }
+
+  async refund(paymentId: string, idempotencyKey: string, context: CallContext): Promise<{ refundId: string }> {
+    const res = await this.#call<{ id?: string } & ProblemBody>(context, {
+      method: 'POST',
+      path: `/payments/${encodeURIComponent(paymentId)}/refunds`,
+      route: '/payments/:id/refunds',
+      key: idempotencyKey,
+    });
+    if (res.status === 201) return { refundId: String(res.body.id) };
+    if (res.status === 409 && res.body.type !== IN_PROGRESS) {
+      throw new ProblemError(problems.conflict, `Payment ${paymentId} cannot be refunded any more.`);
+    }
+    throw this.#unexpected(res);
+  }
+
+  async findSucceeded(reference: string, context: CallContext): Promise<string | undefined> {
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ reference, limit: '100', ...(cursor === null ? {} : { cursor }) });
+      const res: HttpResponse<{ items: { id: string; status: string }[]; nextCursor: string | null }> = await this.#call(context, {
+        method: 'GET',
+        path: `/payments?${query}`,
+        route: '/payments',
+      });
+      if (res.status !== 200) throw this.#unexpected(res);
+      const paid = res.body.items.find((p) => p.status === 'SUCCEEDED');
+      if (paid !== undefined) return paid.id;
+      cursor = res.body.nextCursor;
+    } while (cursor !== null);
+    return undefined;
+  }
+
+  async #call<T>(
+    context: CallContext,
+    call: { method: 'GET' | 'POST'; path: string; route: string; key?: string; body?: unknown },
+  ): Promise<HttpResponse<T>> {
+    try {
+      return await this.http.call<T>({
+        method: call.method,
+        path: call.path,
+        route: call.route,
+        body: call.body,
+        headers: { 'x-request-id': context.requestId, ...(call.key === undefined ? {} : { 'idempotency-key': call.key }) },
+        idempotent: true,
+        retryStatuses: [409, 503, 504],
+      });
+    } catch (error) {
+      if (error instanceof UnreachableError) throw dependencyUnavailable(this.http.peer, error);
+      throw error;
+    }
+  }
+
+  /** Answers this client has no case for: in-progress, provider failure, an outage, or a bug (500). */
+  #unexpected(res: HttpResponse<unknown>): Error {
+    const body = (res.body ?? {}) as ProblemBody;
+    if (res.status === 409 && body.type === IN_PROGRESS) {
+      return new ProblemError(problems.idempotencyInProgress, 'This payment is still being processed; retry shortly.', {
+        headers: { 'retry-after': '1' },
+      });
+    }
+    if (res.status === 502) {
+      return new ProblemError(problems.badGateway, 'The payment provider failed; the order was not charged and can be paid again.');
+    }
+    if (res.status >= 500) return dependencyUnavailable(this.http.peer, new Error(`payment-service answered ${res.status}`));
+    return new Error(`payment-service answered ${res.status} (${body.type ?? 'no problem type'}), which this client does not expect`);
+  }
+}

@@ -1,0 +1,19 @@
+import { databaseSettings } from '@platform/persistence';
+import { type ConfigOf, env, platformSettings } from '@platform/runtime';
+
+export const SERVICE_NAME = 'order-service';
+
+const http = ['http:', 'https:'];
+
+export const configSpec = {
+  ...platformSettings({ port: 3002 }),
+  ...databaseSettings(SERVICE_NAME),
+  userServiceUrl: env.url('USER_SERVICE_URL', { protocols: http, default: new URL('http://localhost:3001') }),
+  paymentServiceUrl: env.url('PAYMENT_SERVICE_URL', { protocols: http, default: new URL('http://localhost:3003') }),
+  /** Per attempt, for user-service. Three attempts at most, so a hung user-service costs about 3x this. */
+  userServiceTimeoutMs: env.milliseconds('USER_SERVICE_TIMEOUT_MS', { default: 1_000, max: 30_000 }),
+  /** Per attempt, for payment-service; above its provider timeout (5 s by default). */
+  paymentServiceTimeoutMs: env.milliseconds('PAYMENT_SERVICE_TIMEOUT_MS', { default: 8_000, max: 60_000 }),
+};
+
+export type Config = ConfigOf<typeof configSpec>;

@@ -1,0 +1,4 @@
+import { runMain } from '@platform/runtime';
+import { start } from './server';
+
+runMain(() => start(process.env));

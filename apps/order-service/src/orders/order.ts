@@ -1,0 +1,94 @@
+import { problems, ProblemError } from '@platform/errors';
+import { type Currency, CurrencySchema } from '@platform/money';
+import { type Static, Type } from '@sinclair/typebox';
+
+export type OrderStatus = 'PENDING' | 'PAID' | 'CANCELLED';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'PAID', 'CANCELLED'];
+
+export interface OrderItem {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+}
+
+export interface Order {
+  readonly id: string;
+  readonly userId: string;
+  readonly currency: Currency;
+  readonly items: readonly OrderItem[];
+  readonly totalCents: number;
+  readonly status: OrderStatus;
+  readonly paymentId: string | null;
+  readonly refundId: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export const OrderItemSchema = Type.Object(
+  {
+    sku: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
+    quantity: Type.Integer({ minimum: 1, maximum: 1000 }),
+    unitPriceCents: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+  },
+  { additionalProperties: false },
+);
+
+/** The total is the server's to compute: a client-sent `totalCents` is an unknown field. */
+export const CreateOrderBody = Type.Object(
+  {
+    userId: Type.String({ format: 'uuid' }),
+    currency: CurrencySchema,
+    items: Type.Array(OrderItemSchema, { minItems: 1, maxItems: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type CreateOrderInput = Static<typeof CreateOrderBody>;
+
+export const PayOrderBody = Type.Object(
+  {
+    paymentMethod: Type.Object(
+      {
+        type: Type.Literal('card'),
+        token: Type.String({ minLength: 5, maxLength: 128, pattern: '^tok_[A-Za-z0-9_]+$' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PayOrderInput = Static<typeof PayOrderBody>;
+
+export const IdempotencyKeyHeader = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\u0020-\\u007e]+$' })),
+});
+
+export const OrderIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+
+export const ListOrdersQuery = Type.Object(
+  {
+    userId: Type.Optional(Type.String({ format: 'uuid' })),
+    status: Type.Optional(Type.Unsafe<OrderStatus>({ type: 'string', enum: [...ORDER_STATUSES] })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type ListOrdersInput = Static<typeof ListOrdersQuery>;
+
+/** The order total in minor units: the sum of quantity times unit price, in integers. */
+export function orderTotal(items: readonly OrderItem[]): number {
+  return items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+}
+
+export const orderNotFound = (id: string) => new ProblemError(problems.notFound, `Order ${id} does not exist.`);
+
+export const notPending = (order: Order) =>
+  new ProblemError(problems.conflict, `Order ${order.id} is ${order.status}, not PENDING.`, { extensions: { orderStatus: order.status } });
+
+export const alreadyCancelled = (order: Order) =>
+  new ProblemError(problems.conflict, `Order ${order.id} is already cancelled.`, { extensions: { orderStatus: order.status } });
+
+export const paymentInProgress = (order: Order) =>
+  new ProblemError(problems.idempotencyInProgress, `A payment of order ${order.id} is in progress; retry shortly.`, {
+    headers: { 'retry-after': '1' },
+  });

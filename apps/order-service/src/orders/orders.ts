@@ -1,0 +1,174 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { problems, ProblemError } from '@platform/errors';
+import {
+  alreadyCancelled,
+  type CreateOrderInput,
+  type ListOrdersInput,
+  notPending,
+  type Order,
+  orderNotFound,
+  orderTotal,
+  type PayOrderInput,
+  paymentInProgress,
+} from './order';
+import type { OrderRepository, StoredOrder } from './order-repository';
+import type { CallContext, PaymentGateway, UserDirectory } from './ports';
+
+export interface OrdersOptions {
+  /**
+   * How long a payment attempt holds an order before another attempt (another key) may take it
+   * over. Longer than the longest payment call with its retries.
+   */
+  readonly paymentAttemptStaleMs: number;
+  readonly now?: () => Date;
+}
+
+/**
+ * Orders: create, read, pay, cancel. Plain TypeScript; users and payments are ports, so this
+ * code neither knows HTTP nor which service answers.
+ */
+export class Orders {
+  readonly #now: () => Date;
+
+  constructor(
+    private readonly repository: OrderRepository,
+    private readonly users: UserDirectory,
+    private readonly payments: PaymentGateway,
+    private readonly options: OrdersOptions,
+  ) {
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async create(input: CreateOrderInput, context: CallContext): Promise<Order> {
+    const totalCents = orderTotal(input.items);
+    if (totalCents < 1) {
+      throw new ProblemError(problems.validation, 'The order total must be at least one minor unit.', {
+        errors: [{ in: 'body', field: 'items', message: 'must add up to a total of at least 1' }],
+      });
+    }
+    if (!(await this.users.exists(input.userId, context))) {
+      throw new ProblemError(problems.unprocessable, `User ${input.userId} does not exist.`, {
+        errors: [{ in: 'body', field: 'userId', message: 'is not a known user' }],
+      });
+    }
+    const timestamp = this.#now().toISOString();
+    const order: Order = {
+      id: randomUUID(),
+      userId: input.userId,
+      currency: input.currency,
+      items: input.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents })),
+      totalCents,
+      status: 'PENDING',
+      paymentId: null,
+      refundId: null,
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    };
+    await this.repository.insert(order);
+    return order;
+  }
+
+  async get(id: string): Promise<Order> {
+    return (await this.#find(id)).order;
+  }
+
+  list(input: ListOrdersInput) {
+    return this.repository.list({ userId: input.userId, status: input.status }, input.limit, input.cursor);
+  }
+
+  /**
+   * Pays a PENDING order once. The payment's idempotency key comes from the order and the
+   * client's request (its Idempotency-Key, else the card token), so a retry — also one after this
+   * service crashed between the charge and its own write — completes the order with the one
+   * existing payment, and a retry of a request that already paid the order answers the paid order.
+   */
+  async pay(id: string, input: PayOrderInput, clientKey: string | undefined, context: CallContext): Promise<Order> {
+    const key = paymentKey(id, clientKey, input.paymentMethod.token);
+    const stored = await this.#find(id);
+    if (isPaidBy(stored, key)) return stored.order;
+    if (stored.order.status !== 'PENDING') throw notPending(stored.order);
+
+    const now = this.#now();
+    const claim = await this.repository.claimForPayment(id, key, now.toISOString(), this.#staleBefore(now));
+    if (claim === undefined) {
+      const current = await this.#find(id);
+      if (isPaidBy(current, key)) return current.order;
+      throw current.order.status === 'PENDING' ? paymentInProgress(current.order) : notPending(current.order);
+    }
+
+    const { order } = stored;
+    if (claim.previousKey !== null && claim.previousKey !== key) {
+      // An earlier attempt with another key went quiet without an outcome: it may have charged.
+      const paymentId = await this.payments.findSucceeded(order.id, context);
+      if (paymentId !== undefined) return this.#complete(id, key, paymentId);
+    }
+    const outcome = await this.payments.charge(
+      { amountCents: order.totalCents, currency: order.currency, reference: order.id, token: input.paymentMethod.token, idempotencyKey: key },
+      context,
+    );
+    switch (outcome.outcome) {
+      case 'paid':
+        return this.#complete(id, key, outcome.paymentId);
+      case 'declined':
+        await this.repository.releasePayment(id, key);
+        throw new ProblemError(problems.paymentDeclined, 'The card was declined; the order can be paid with another card.', {
+          extensions: { orderId: id, paymentId: outcome.paymentId, failureCode: outcome.failureCode },
+        });
+      case 'key-reused':
+        await this.repository.releasePayment(id, key);
+        throw new ProblemError(problems.idempotencyKeyReused, 'This Idempotency-Key was already used to pay with a different card.');
+    }
+  }
+
+  /** Cancels an order; a paid one is refunded first and keeps its refund id. */
+  async cancel(id: string, context: CallContext): Promise<Order> {
+    const { order } = await this.#find(id);
+    const now = this.#now();
+    switch (order.status) {
+      case 'CANCELLED':
+        throw alreadyCancelled(order);
+      case 'PENDING':
+        if (!(await this.repository.cancel(id, 'PENDING', null, now.toISOString(), this.#staleBefore(now)))) {
+          const current = await this.#find(id);
+          throw current.order.status === 'PENDING' ? paymentInProgress(current.order) : notPending(current.order);
+        }
+        return this.get(id);
+      case 'PAID': {
+        const { refundId } = await this.payments.refund(order.paymentId as string, `order:${id}:refund`, context);
+        if (!(await this.repository.cancel(id, 'PAID', refundId, this.#now().toISOString(), this.#staleBefore(now)))) {
+          throw alreadyCancelled((await this.#find(id)).order);
+        }
+        return this.get(id);
+      }
+    }
+  }
+
+  /** Records the payment on the order held by `key`; a concurrent retry may have done it already. */
+  async #complete(id: string, key: string, paymentId: string): Promise<Order> {
+    if (!(await this.repository.markPaid(id, key, paymentId, this.#now().toISOString()))) {
+      const current = await this.#find(id);
+      if (current.order.paymentId === paymentId) return current.order;
+      throw notPending(current.order);
+    }
+    return this.get(id);
+  }
+
+  async #find(id: string): Promise<StoredOrder> {
+    const stored = await this.repository.find(id);
+    if (stored === undefined) throw orderNotFound(id);
+    return stored;
+  }
+
+  #staleBefore(now: Date): string {
+    return new Date(now.getTime() - this.options.paymentAttemptStaleMs).toISOString();
+  }
+}
+
+/** The idempotency key of a payment attempt: the order plus the client's key, else the token. */
+export function paymentKey(orderId: string, clientKey: string | undefined, token: string): string {
+  return clientKey !== undefined
+    ? `order:${orderId}:key:${createHash('sha256').update(clientKey).digest('hex').slice(0, 32)}`
+    : `order:${orderId}:token:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
+}
+
+const isPaidBy = (stored: StoredOrder, key: string) => stored.order.status === 'PAID' && stored.paymentKey === key;

@@ -1,0 +1,34 @@
+import type { Currency } from '@platform/money';
+
+/** What the order service needs to know about users (user-service, over HTTP). */
+export interface UserDirectory {
+  /** True when the user exists; throws a 503 problem when that cannot be known now. */
+  exists(userId: string, context: CallContext): Promise<boolean>;
+}
+
+export interface ChargeRequest {
+  readonly amountCents: number;
+  readonly currency: Currency;
+  readonly reference: string;
+  readonly token: string;
+  /** The same key always means the same charge: a retry never charges twice. */
+  readonly idempotencyKey: string;
+}
+
+export type ChargeOutcome =
+  | { readonly outcome: 'paid'; readonly paymentId: string }
+  | { readonly outcome: 'declined'; readonly paymentId: string | null; readonly failureCode: string | null }
+  | { readonly outcome: 'key-reused' };
+
+/** Charging and refunding (payment-service, over HTTP). Unreachable means a 503 problem. */
+export interface PaymentGateway {
+  charge(request: ChargeRequest, context: CallContext): Promise<ChargeOutcome>;
+  refund(paymentId: string, idempotencyKey: string, context: CallContext): Promise<{ readonly refundId: string }>;
+  /** The id of a SUCCEEDED payment with this reference, if there is one. */
+  findSucceeded(reference: string, context: CallContext): Promise<string | undefined>;
+}
+
+/** What travels with every outgoing call: the caller's request id. */
+export interface CallContext {
+  readonly requestId: string;
+}

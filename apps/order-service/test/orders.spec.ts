@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { testEngines } from '@platform/persistence/testing';
+import { FlakyProxy, hangingServer, type RunningService, startPaymentService, startUserService } from './dependencies';
+import { startTestService, type TestService } from './harness';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let users: RunningService;
+let payments: RunningService;
+beforeAll(async () => {
+  [users, payments] = await Promise.all([startUserService(), startPaymentService()]);
+}, 90_000);
+afterAll(async () => {
+  await Promise.all([users.process.stop(), payments.process.stop()]);
+});
+
+describe.each(testEngines())('order-service API on %s', (engine) => {
+  let service: TestService;
+  let proxy: FlakyProxy;
+  let userId: string;
+
+  beforeAll(async () => {
+    proxy = await FlakyProxy.start(payments.url);
+    service = await startTestService(engine, { userServiceUrl: users.url, paymentServiceUrl: proxy.url });
+    const created = await fetch(`${users.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `buyer-${randomUUID()}@example.com`, name: 'Buyer' }),
+    });
+    userId = ((await created.json()) as { id: string }).id;
+  });
+  afterAll(async () => {
+    await service.close();
+    await proxy.close();
+  });
+  beforeEach(() => proxy.set('pass'));
+
+  const api = () => request(service.server);
+  const items = [
+    { sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 },
+    { sku: 'pen_blue.2', quantity: 1, unitPriceCents: 99 },
+  ];
+  const createOrder = (overrides: Record<string, unknown> = {}) => api().post('/orders').send({ userId, currency: 'EUR', items, ...overrides });
+  const newOrder = async () => (await createOrder().expect(201)).body as { id: string; totalCents: number };
+  const pay = (id: string, token = 'tok_visa', key?: string) => {
+    const req = api().post(`/orders/${id}/pay`);
+    return (key === undefined ? req : req.set('idempotency-key', key)).send({ paymentMethod: { type: 'card', token } });
+  };
+  const paymentsFor = async (orderId: string) =>
+    ((await (await fetch(`${payments.url}/payments?reference=${orderId}&limit=100`)).json()) as { items: { id: string; status: string; amountCents: number }[] }).items;
+  const expectProblem = (res: request.Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: `urn:problem-type:${code}`, status, title: expect.any(String), detail: expect.any(String) });
+  };
+
+  describe('POST /orders', () => {
+    it('creates a PENDING order with the total computed by the server, 201 and a Location', async () => {
+      const res = await createOrder().expect(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(UUID),
+        userId,
+        currency: 'EUR',
+        items,
+        totalCents: 2 * 1250 + 99,
+        status: 'PENDING',
+        paymentId: null,
+        refundId: null,
+        createdAt: expect.any(String),
+        updatedAt: res.body.createdAt,
+      });
+      expect(res.headers['location']).toBe(`/orders/${res.body.id}`);
+      await api().get(`/orders/${res.body.id}`).expect(200, res.body);
+    });
+
+    it.each([
+      ['no items', { items: [] }, 'items'],
+      ['101 items', { items: Array.from({ length: 101 }, () => items[0]) }, 'items'],
+      ['a quantity of 0', { items: [{ ...items[0], quantity: 0 }] }, 'items.0.quantity'],
+      ['a quantity of 1001', { items: [{ ...items[0], quantity: 1001 }] }, 'items.0.quantity'],
+      ['a negative price', { items: [{ ...items[0], unitPriceCents: -1 }] }, 'items.0.unitPriceCents'],
+      ['a price over 100000000', { items: [{ ...items[0], unitPriceCents: 100_000_001 }] }, 'items.0.unitPriceCents'],
+      ['a float price', { items: [{ ...items[0], unitPriceCents: 12.5 }] }, 'items.0.unitPriceCents'],
+      ['a bad sku', { items: [{ ...items[0], sku: 'has space' }] }, 'items.0.sku'],
+      ['a 65-character sku', { items: [{ ...items[0], sku: 'x'.repeat(65) }] }, 'items.0.sku'],
+      ['an unsupported currency', { currency: 'XXX' }, 'currency'],
+      ['a client-sent total', { totalCents: 1 }, 'totalCents'],
+      ['a malformed user id', { userId: 'u1' }, 'userId'],
+      ['a total of zero', { items: [{ ...items[0], unitPriceCents: 0 }] }, 'items'],
+    ])('rejects %s with 400', async (_case, overrides, field) => {
+      const res = await createOrder(overrides);
+      expectProblem(res, 400, 'validation-error');
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    it('accepts the limits: 100 items, quantity 1000, price 0 and 100000000, a 64-character sku', async () => {
+      const many = Array.from({ length: 100 }, (_, i) => ({ sku: `S${i}`, quantity: 1, unitPriceCents: 1 }));
+      await createOrder({ items: many }).expect(201);
+      const edge = [
+        { sku: 'x'.repeat(64), quantity: 1000, unitPriceCents: 100_000_000 },
+        { sku: 'free', quantity: 1, unitPriceCents: 0 },
+      ];
+      const res = await createOrder({ items: edge }).expect(201);
+      expect(res.body.totalCents).toBe(100_000_000_000);
+    });
+
+    it('answers 422 for a user that does not exist', async () => {
+      const res = await createOrder({ userId: randomUUID() });
+      expectProblem(res, 422, 'unprocessable');
+    });
+  });
+
+  describe('GET /orders', () => {
+    it('filters by user and status and pages in creation order', async () => {
+      const other = ((await (await fetch(`${users.url}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `lister-${randomUUID()}@example.com`, name: 'Lister' }),
+      })).json()) as { id: string }).id;
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await createOrder({ userId: other }).expect(201)).body.id);
+      await pay(ids[1] as string).expect(200);
+      const first = await api().get(`/orders?userId=${other}&limit=2`).expect(200);
+      expect(first.body.items.map((o: { id: string }) => o.id)).toEqual(ids.slice(0, 2));
+      const rest = await api().get(`/orders?userId=${other}&limit=2&cursor=${first.body.nextCursor}`).expect(200);
+      expect(rest.body).toEqual({ items: [expect.objectContaining({ id: ids[2] })], nextCursor: null });
+      const paid = await api().get(`/orders?userId=${other}&status=PAID`).expect(200);
+      expect(paid.body.items.map((o: { id: string }) => o.id)).toEqual([ids[1]]);
+    });
+
+    it('rejects bad filters with 400, a malformed id with 400 and an unknown one with 404', async () => {
+      for (const query of ['status=SHIPPED', 'limit=0', 'limit=101', 'userId=x', 'cursor=bad', 'sort=asc']) {
+        expectProblem(await api().get(`/orders?${query}`), 400, 'validation-error');
+      }
+      expectProblem(await api().get('/orders/nope'), 400, 'validation-error');
+      expectProblem(await api().get(`/orders/${randomUUID()}`), 404, 'not-found');
+    });
+  });
+
+  describe('POST /orders/{id}/pay', () => {
+    it('pays a PENDING order: 200, PAID with the payment id, and exactly one payment for it', async () => {
+      const order = await newOrder();
+      const res = await pay(order.id).expect(200);
+      expect(res.body).toMatchObject({ id: order.id, status: 'PAID', paymentId: expect.stringMatching(UUID), refundId: null });
+      const charged = await paymentsFor(order.id);
+      expect(charged).toEqual([expect.objectContaining({ id: res.body.paymentId, status: 'SUCCEEDED', amountCents: order.totalCents })]);
+    });
+
+    it('answers a retried request with the paid order, and a new payment attempt with 409', async () => {
+      const order = await newOrder();
+      const key = randomUUID();
+      const first = await pay(order.id, 'tok_visa', key).expect(200);
+      const retry = await pay(order.id, 'tok_visa', key).expect(200);
+      expect(retry.body).toEqual(first.body);
+      const retryWithoutKey = await pay(order.id, 'tok_visa').expect(409);
+      expectProblem(retryWithoutKey, 409, 'conflict');
+      expect(await paymentsFor(order.id)).toHaveLength(1);
+    });
+
+    it('answers 402 for a declined card, keeps the order PENDING, and lets another card pay it', async () => {
+      const order = await newOrder();
+      const declined = await pay(order.id, 'tok_chargeDeclined');
+      expectProblem(declined, 402, 'payment-declined');
+      expect(declined.body).toMatchObject({ failureCode: 'card_declined', paymentId: expect.stringMatching(UUID) });
+      expect((await api().get(`/orders/${order.id}`).expect(200)).body.status).toBe('PENDING');
+      const paid = await pay(order.id, 'tok_mastercard').expect(200);
+      expect(paid.body.status).toBe('PAID');
+      const charged = await paymentsFor(order.id);
+      expect(charged.map((p) => p.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
+    });
+
+    it('charges once for concurrent pay requests, whatever cards they carry', async () => {
+      const order = await newOrder();
+      const tokens = ['tok_visa', 'tok_visa', 'tok_mastercard', 'tok_amex', 'tok_visa', 'tok_mastercard'];
+      const results = await Promise.all(tokens.map((token) => pay(order.id, token)));
+      expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+      const paid = results.filter((r) => r.status === 200);
+      expect(paid.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(paid.map((r) => r.body.paymentId)).size).toBe(1);
+      expect((await paymentsFor(order.id)).filter((p) => p.status === 'SUCCEEDED')).toHaveLength(1);
+    });
+
+    it('completes the order with the one charge when payment-service fails after charging', async () => {
+      const order = await newOrder();
+      proxy.set('drop-after-forward', 1);
+      const res = await pay(order.id).expect(200);
+      expect(res.body.status).toBe('PAID');
+      expect(proxy.forwardedWrites).toBeGreaterThanOrEqual(2);
+      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: res.body.paymentId, status: 'SUCCEEDED' })]);
+    });
+
+    it('answers 503 when payment-service keeps failing after charging, and a retry then completes with no second charge', async () => {
+      const order = await newOrder();
+      proxy.set('drop-after-forward');
+      const failed = await pay(order.id);
+      expectProblem(failed, 503, 'dependency-unavailable');
+      expect(failed.headers['retry-after']).toBe('2');
+      expect(await paymentsFor(order.id)).toHaveLength(1);
+      proxy.set('pass');
+      const retried = await pay(order.id).expect(200);
+      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: retried.body.paymentId, status: 'SUCCEEDED' })]);
+    });
+
+    it('answers 503 fast when payment-service is unavailable, charging nothing', async () => {
+      const order = await newOrder();
+      proxy.set('unavailable');
+      const started = performance.now();
+      expectProblem(await pay(order.id), 503, 'dependency-unavailable');
+      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(await paymentsFor(order.id)).toEqual([]);
+    });
+
+    it('answers 409 for an order that is not PENDING, and 404 and 400 as usual', async () => {
+      const order = await newOrder();
+      await api().post(`/orders/${order.id}/cancel`).expect(200);
+      expectProblem(await pay(order.id), 409, 'conflict');
+      expectProblem(await pay(randomUUID()), 404, 'not-found');
+      expectProblem(await pay(order.id, '4242424242424242'), 400, 'validation-error');
+      expectProblem(await api().post(`/orders/${order.id}/pay`).send({ paymentMethod: { type: 'card' } }), 400, 'validation-error');
+      expectProblem(await pay(order.id, 'tok_visa', 'x'.repeat(256)), 400, 'validation-error');
+    });
+  });
+
+  describe('POST /orders/{id}/cancel', () => {
+    it('cancels a PENDING order, then answers 409 already cancelled', async () => {
+      const order = await newOrder();
+      const res = await api().post(`/orders/${order.id}/cancel`).expect(200);
+      expect(res.body).toMatchObject({ status: 'CANCELLED', paymentId: null, refundId: null });
+      expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'conflict');
+    });
+
+    it('refunds a PAID order first and keeps its refund id', async () => {
+      const order = await newOrder();
+      const paid = (await pay(order.id).expect(200)).body;
+      const res = await api().post(`/orders/${order.id}/cancel`).expect(200);
+      expect(res.body).toMatchObject({ status: 'CANCELLED', paymentId: paid.paymentId, refundId: expect.stringMatching(UUID) });
+      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: paid.paymentId, status: 'REFUNDED' })]);
+      expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'conflict');
+    });
+
+    it('answers 404 for an unknown order', async () => {
+      expectProblem(await api().post(`/orders/${randomUUID()}/cancel`), 404, 'not-found');
+    });
+  });
+
+  describe('operations', () => {
+    it('stays ready when a dependency is down: dependencies show in metrics and logs instead', async () => {
+      proxy.set('unavailable');
+      const order = await newOrder();
+      expectProblem(await pay(order.id), 503, 'dependency-unavailable');
+      await api().get('/health/ready').expect(200);
+      const metrics = await api().get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/http_client_request_duration_seconds_count\{peer="payment-service",method="POST",route="\/payments",status_code="503"\} \d+/);
+      expect(metrics.text).toMatch(/http_server_requests_total\{method="POST",route="\/orders\/:id\/pay",status_code="503"\} \d+/);
+      expect(service.logs.some((l) => l.includes('retrying a call to a dependency'))).toBe(true);
+    });
+
+    it('forwards its request id, and an idempotency key, to the services it calls', async () => {
+      const order = await newOrder();
+      await pay(order.id).set('x-request-id', 'order-req-42').expect(200);
+      expect(proxy.lastHeaders).toMatchObject({ 'x-request-id': 'order-req-42', 'idempotency-key': expect.stringMatching(/^order:/) });
+      expect(service.logs.some((l) => l.includes('"request_id":"order-req-42"'))).toBe(true);
+    });
+  });
+});
+
+describe('order-service with user-service down or hung', () => {
+  it('answers 503 with Retry-After, fast, when user-service refuses connections', async () => {
+    const service = await startTestService('pglite', { userServiceUrl: 'http://127.0.0.1:9', paymentServiceUrl: 'http://127.0.0.1:9' });
+    try {
+      const started = performance.now();
+      const res = await request(service.server).post('/orders').send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ type: 'urn:problem-type:dependency-unavailable', dependency: 'user-service' });
+      expect(res.headers['retry-after']).toBe('2');
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect((await service.db.query('SELECT * FROM orders')).rowCount).toBe(0);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('answers 503 within its timeouts when user-service never answers, writing nothing', async () => {
+    const hung = await hangingServer();
+    const service = await startTestService('pglite', { userServiceUrl: hung.url, paymentServiceUrl: 'http://127.0.0.1:9', userServiceTimeoutMs: 200 });
+    try {
+      const started = performance.now();
+      const res = await request(service.server).post('/orders').send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
+      expect(res.status).toBe(503);
+      expect(performance.now() - started).toBeLessThan(3 * 200 + 1_500);
+      expect((await service.db.query('SELECT * FROM orders')).rowCount).toBe(0);
+    } finally {
+      await service.close();
+      await hung.close();
+    }
+  });
+});

@@ -1,0 +1,1 @@
+export { HttpClient, UnreachableError, type CallOptions, type HttpClientOptions, type HttpResponse } from './client';
