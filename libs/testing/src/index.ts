@@ -1,3 +1,3 @@
 export { bundleForNode, testBundlePath, WORKSPACE_ROOT } from './bundle';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
-export { freePort, startNode, waitForHttp, type RunningProcess, type WaitOptions } from './process';
+export { freePort, startNode, waitForHttp, type RunningProcess, type StartOptions, type WaitOptions } from './process';

@@ -25,21 +25,30 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
-/** Starts a node process whose output is collected line by line; it is killed if the test process exits. */
-export function startNode(args: readonly string[], options: SpawnOptions = {}): RunningProcess {
+export interface StartOptions extends SpawnOptions {
+  /** Called with every output line as it comes (to echo it, prefixed, say). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** How many of the last lines of each stream to keep; 10000 by default. */
+  readonly keepLines?: number;
+}
+
+/** Starts a node process whose output is collected line by line; it is killed if the calling process exits. */
+export function startNode(args: readonly string[], { onLine, keepLines = 10_000, ...options }: StartOptions = {}): RunningProcess {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const collect = (into: string[]) => {
+  const collect = (into: string[], stream: 'stdout' | 'stderr') => {
     let partial = '';
     return (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
+      for (const line of lines) onLine?.(line, stream);
       into.push(...lines);
+      if (into.length > keepLines) into.splice(0, into.length - keepLines);
     };
   };
-  child.stdout?.on('data', collect(stdout));
-  child.stderr?.on('data', collect(stderr));
+  child.stdout?.on('data', collect(stdout, 'stdout'));
+  child.stderr?.on('data', collect(stderr, 'stderr'));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const exited = new Promise<number | string>((resolve) => {

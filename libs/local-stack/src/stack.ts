@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, type RunningProcess, startNode, waitForHttp } from '@platform/testing';
+import { type Edge, startEdge } from './edge';
+import { loadRoutes, type RouteTable, workspaceFile } from './routes';
+
+export const SERVICES = ['user-service', 'order-service', 'payment-service'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface StackOptions {
+  /** Ports from the route table (3001-3003), as `nx serve` uses, or free ones (tests). */
+  readonly ports?: 'fixed' | 'free';
+  /** The edge's port: 8080 by default; 0 for a free one. */
+  readonly edgePort?: number;
+  /** Each service keeps its embedded database in `<dataRoot>/<service>`. */
+  readonly dataRoot?: string;
+  /** PostgreSQL URLs per service instead of the embedded engine. */
+  readonly databaseUrls?: Partial<Record<ServiceName, string>>;
+  /** Extra environment for every service (LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT…). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Extra environment per service. */
+  readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
+  /** Called with each output line of each service. */
+  readonly onLine?: (service: ServiceName, line: string) => void;
+  /** The folder holding the built services (`dist/apps`). */
+  readonly distDir?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  readonly edgeUrl: string;
+  readonly table: RouteTable;
+  readonly services: Readonly<Record<ServiceName, { readonly url: string; readonly process: RunningProcess }>>;
+  /** Stops every service with SIGTERM (graceful shutdown) and the edge; resolves with their exit codes. */
+  stop(): Promise<Record<ServiceName, number | string>>;
+}
+
+/**
+ * Starts the built services (`nx build`) as node processes, each preloading its instrument entry
+ * as in the container, then the edge in front of them; resolves once every service is ready.
+ */
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const table = loadRoutes();
+  const distDir = options.distDir ?? join(workspaceFile('nx.json', __dirname).replace(/nx\.json$/, ''), 'dist', 'apps');
+  const dataRoot = options.dataRoot ?? '.data';
+  const localPort = (service: ServiceName) => table.routes.find((r) => r.service === service)?.localPort ?? 0;
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (s) => [s, options.ports === 'free' ? await freePort() : localPort(s)] as const)),
+  ) as Record<ServiceName, number>;
+  const url = (service: ServiceName) => `http://127.0.0.1:${ports[service]}`;
+
+  const started: Partial<Record<ServiceName, { url: string; process: RunningProcess }>> = {};
+  let edge: Edge | undefined;
+  const stop = async () => {
+    await edge?.close();
+    const codes = await Promise.all(SERVICES.map(async (s) => [s, (await started[s]?.process.stop('SIGTERM')) ?? 'not started'] as const));
+    return Object.fromEntries(codes) as Record<ServiceName, number | string>;
+  };
+
+  try {
+    for (const service of SERVICES) {
+      const dataDir = join(dataRoot, service);
+      mkdirSync(dataDir, { recursive: true });
+      const databaseUrl = options.databaseUrls?.[service];
+      const child = startNode(['--enable-source-maps', '-r', join(distDir, service, 'instrument.cjs'), join(distDir, service, 'main.cjs')], {
+        env: {
+          PATH: process.env['PATH'],
+          PORT: String(ports[service]),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+          USER_SERVICE_URL: url('user-service'),
+          PAYMENT_SERVICE_URL: url('payment-service'),
+          ...options.env,
+          ...options.serviceEnv?.[service],
+        },
+        onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
+      });
+      started[service] = { url: url(service), process: child };
+    }
+    await Promise.all(
+      SERVICES.map((s) => waitForHttp(`${url(s)}/health/ready`, { process: started[s]?.process, timeoutMs: options.readyTimeoutMs ?? 60_000 })),
+    );
+    edge = await startEdge({
+      table,
+      upstreams: Object.fromEntries(SERVICES.map((s) => [s, new URL(url(s))])),
+      port: options.edgePort ?? 8080,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { edgeUrl: edge.url, table, services: started as RunningStack['services'], stop };
+}

@@ -1,0 +1,72 @@
+// `npm start`: the whole system on this machine, behind an edge that routes like the production ALB.
+import { SERVICES, startStack, type ServiceName } from '@platform/local-stack';
+
+const edgePort = Number(process.env['EDGE_PORT'] ?? 8080);
+if (!Number.isInteger(edgePort) || edgePort < 0 || edgePort > 65535) {
+  process.stderr.write(`Invalid configuration: EDGE_PORT must be an integer from 0 to 65535 (got ${JSON.stringify(process.env['EDGE_PORT'])}).\n`);
+  process.exit(78);
+}
+
+const width = Math.max(...SERVICES.map((s) => s.length));
+const colours: Record<ServiceName, string> = { 'user-service': '36', 'order-service': '35', 'payment-service': '33' };
+const tty = process.stdout.isTTY;
+
+/** One readable line per log line: time, service, level, message, and the request fields. */
+function show(service: ServiceName, line: string): void {
+  let text = line;
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const time = String(entry['time'] ?? '').slice(11, 19);
+    const level = String(entry['level'] ?? '').toUpperCase().padEnd(5);
+    const request =
+      entry['msg'] === 'request completed'
+        ? ` ${entry['method']} ${entry['route']} ${entry['status_code']} ${entry['duration_ms']} ms`
+        : '';
+    text = `${time} ${level} ${entry['msg']}${request}`;
+  } catch {
+    // not JSON (a crash before the logger existed): show it as it is
+  }
+  const name = service.padEnd(width);
+  process.stdout.write(`${tty ? `\x1b[${colours[service]}m${name}\x1b[0m` : name} ${text}\n`);
+}
+
+async function main(): Promise<void> {
+  process.stdout.write('Starting user-service, order-service and payment-service (embedded databases in .data/)…\n');
+  const stack = await startStack({
+    edgePort,
+    env: { LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info', ...(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] } : {}) },
+    onLine: show,
+  });
+  const lines = [
+    '',
+    'Ready.',
+    ...SERVICES.map((s) => `  ${s.padEnd(width)}  ${stack.services[s].url}`),
+    `  ${'edge'.padEnd(width)}  ${stack.edgeUrl}  (${stack.table.routes.map((r) => r.path).join(', ')}, /health)`,
+    '',
+    'Try:',
+    `  curl -s -X POST ${stack.edgeUrl}/users -H 'content-type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'`,
+    `  curl -s -X POST ${stack.edgeUrl}/orders -H 'content-type: application/json' -d '{"userId":"<id>","currency":"EUR","items":[{"sku":"BOOK-1","quantity":1,"unitPriceCents":1250}]}'`,
+    `  curl -s -X POST ${stack.edgeUrl}/orders/<order id>/pay -H 'content-type: application/json' -d '{"paymentMethod":{"type":"card","token":"tok_visa"}}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping…\n');
+    const codes = await stack.stop();
+    process.stdout.write(`Stopped (${SERVICES.map((s) => `${s} exit ${codes[s]}`).join(', ')}).\n`);
+    process.exit(Object.values(codes).every((code) => code === 0) ? 0 : 1);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
+  process.exit(1);
+});
