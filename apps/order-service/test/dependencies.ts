@@ -28,7 +28,7 @@ async function startService(name: 'user-service' | 'payment-service', env: Recor
 }
 
 export const startUserService = () => startService('user-service');
-export const startPaymentService = () => startService('payment-service', { PROVIDER_TIMEOUT_MS: '500' });
+export const startPaymentService = () => startService('payment-service', { PROVIDER_TIMEOUT_MS: '3000' });
 
 export type ProxyMode =
   /** Forward everything. */

@@ -48,8 +48,8 @@ export async function startTestService(engine: Engine, dependencies: Dependencie
   const clients = dependencyClients(runtime, {
     userServiceUrl: new URL(dependencies.userServiceUrl),
     paymentServiceUrl: new URL(dependencies.paymentServiceUrl),
-    userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 300,
-    paymentServiceTimeoutMs: dependencies.paymentServiceTimeoutMs ?? 2_000,
+    userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 2_000,
+    paymentServiceTimeoutMs: dependencies.paymentServiceTimeoutMs ?? 5_000,
   });
   const orders = new Orders(new OrderRepository(db), clients.users, clients.payments, { paymentAttemptStaleMs: 60_000 });
   const app = await buildApp({ runtime, orders });

@@ -22,6 +22,10 @@ export interface StackOptions {
   readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
   /** Called with each output line of each service. */
   readonly onLine?: (service: ServiceName, line: string) => void;
+  /** Called as each service first answers ready (the benchmark reads its CPU time there). */
+  readonly onReady?: (service: ServiceName, process: RunningProcess) => void;
+  /** Output lines kept per service (see RunningProcess.stdout). */
+  readonly keepLines?: number;
   /** The folder holding the built services (`dist/apps`). */
   readonly distDir?: string;
   readonly readyTimeoutMs?: number;
@@ -75,11 +79,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           ...options.serviceEnv?.[service],
         },
         onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
+        keepLines: options.keepLines,
       });
       started[service] = { url: url(service), process: child };
     }
     await Promise.all(
-      SERVICES.map((s) => waitForHttp(`${url(s)}/health/ready`, { process: started[s]?.process, timeoutMs: options.readyTimeoutMs ?? 60_000 })),
+      SERVICES.map(async (s) => {
+        const child = started[s]?.process;
+        await waitForHttp(`${url(s)}/health/ready`, { process: child, timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 20 });
+        if (child !== undefined) options.onReady?.(s, child);
+      }),
     );
     edge = await startEdge({
       table,

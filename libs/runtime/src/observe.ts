@@ -28,6 +28,7 @@ export class ObservedRequest {
   finish(method: string, route: string | undefined, statusCode: number): void {
     if (this.#finished) return;
     this.#finished = true;
+    if (!this.#runtime.requestTelemetry) return;
     const durationMs = performance.now() - this.#started;
     const routeLabel = route ?? UNMATCHED_ROUTE;
     this.#runtime.httpMetrics.observe(method, routeLabel, statusCode, durationMs / 1000);

@@ -18,6 +18,8 @@ export interface RuntimeOptions {
   readonly closeTimeoutMs?: number;
   /** Node.js process metrics in `/metrics`; on by default. */
   readonly processMetrics?: boolean;
+  /** The per-request log line and HTTP metrics; on by default. */
+  readonly requestTelemetry?: boolean;
 }
 
 interface CloseHook {
@@ -56,6 +58,7 @@ export class ServiceRuntime {
   readonly health: HealthRegistry;
   readonly metrics: Registry;
   readonly httpMetrics: HttpMetrics;
+  readonly requestTelemetry: boolean;
   readonly #servers = new Set<Server>();
   /** Responses under way, so that draining can tell their keep-alive connections to close. */
   readonly #inFlight = new Set<ServerResponse>();
@@ -81,6 +84,7 @@ export class ServiceRuntime {
     });
     this.metrics = createMetricsRegistry({ defaultMetrics: options.processMetrics });
     this.httpMetrics = createHttpMetrics(this.metrics);
+    this.requestTelemetry = options.requestTelemetry ?? true;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.#shutdownDelayMs = options.shutdownDelayMs ?? 0;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;

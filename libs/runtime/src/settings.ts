@@ -12,6 +12,8 @@ export const platformSettings = (defaults: { readonly port: number }) => ({
   host: env.string('HOST', { default: '0.0.0.0' }),
   logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
   logFormat: env.oneOf('LOG_FORMAT', ['json', 'pretty'], { default: 'json' }),
+  /** The per-request log line and HTTP metrics; off only to measure what they cost (the benchmark). */
+  requestTelemetry: env.boolean('REQUEST_TELEMETRY', { default: true }),
   /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
   drainTimeoutMs: env.milliseconds('SHUTDOWN_DRAIN_TIMEOUT_MS', { default: 10_000 }),
   /** A pause between failing readiness and closing the listener (0 when a preStop hook pauses). */

@@ -79,10 +79,12 @@ export interface WaitOptions {
   readonly status?: number;
   /** Stop waiting (and say why) if this process exits first. */
   readonly process?: RunningProcess;
+  /** Time between polls; 100 ms by default. */
+  readonly intervalMs?: number;
 }
 
 /** Polls `url` until it answers `status` (200 by default), or fails after `timeoutMs`. */
-export async function waitForHttp(url: string, { timeoutMs = 20_000, status = 200, process: watched }: WaitOptions = {}): Promise<void> {
+export async function waitForHttp(url: string, { timeoutMs = 20_000, status = 200, process: watched, intervalMs = 100 }: WaitOptions = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -98,7 +100,7 @@ export async function waitForHttp(url: string, { timeoutMs = 20_000, status = 20
     } catch (error) {
       last = (error as Error).message;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
 }

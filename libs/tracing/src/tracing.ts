@@ -24,16 +24,22 @@ type GlobalWithTracing = typeof globalThis & { [HANDLE]?: Tracing };
 
 const disabled: Tracing = Object.freeze({ enabled: false, shutdown: () => Promise.resolve() });
 
+/**
+ * Express: spans for route handlers (and the route on the server span), not for every middleware
+ * and router layer, which cost a span each per request and say little.
+ */
+const HANDLERS_ONLY = { ignoreLayersType: ['middleware', 'router'] };
+
 function frameworkInstrumentations(framework: Framework): Instrumentation[] {
   switch (framework) {
     case 'express': {
       const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
-      return [new ExpressInstrumentation()];
+      return [new ExpressInstrumentation(HANDLERS_ONLY)];
     }
     case 'nest': {
       const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
       const { NestInstrumentation } = require('@opentelemetry/instrumentation-nestjs-core');
-      return [new ExpressInstrumentation(), new NestInstrumentation()];
+      return [new ExpressInstrumentation(HANDLERS_ONLY), new NestInstrumentation()];
     }
     case 'fastify': {
       const { FastifyOtelInstrumentation } = require('@fastify/otel');
