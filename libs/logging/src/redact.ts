@@ -7,8 +7,15 @@
 export const REDACTED = '[REDACTED]';
 export const REDACTED_CARD = '[REDACTED-PAN]';
 
-/** A run of 13-19 digits, optionally grouped by single spaces or dashes, not inside a longer digit run. */
-const CARD_CANDIDATE = /(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/g;
+/**
+ * A run of 13-19 digits, optionally grouped by single spaces or dashes, not inside a longer digit
+ * run; or a UUID, which is matched only to be left alone (its digit groups can look like a
+ * grouped card number, and ids are everywhere in logs and references).
+ */
+const UUID_OR_CARD = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/gi;
+const UUID_LENGTH = 36;
+
+const isCard = (match: string): boolean => !(match.length === UUID_LENGTH && match[8] === '-') && luhnValid(match.replace(/[ -]/g, ''));
 
 /** True for a digit string that passes the Luhn checksum, as every payment card number does. */
 export function luhnValid(digits: string): boolean {
@@ -29,17 +36,15 @@ export function luhnValid(digits: string): boolean {
 
 /** Whether a string contains something that looks like a payment card number (PAN). */
 export function containsCardNumber(text: string): boolean {
-  for (const match of text.matchAll(CARD_CANDIDATE)) {
-    if (luhnValid(match[0].replace(/[ -]/g, ''))) return true;
+  for (const match of text.matchAll(UUID_OR_CARD)) {
+    if (isCard(match[0])) return true;
   }
   return false;
 }
 
 export function redactCardNumbers(text: string): string {
   if (!/\d{4}/.test(text)) return text;
-  return text.replace(CARD_CANDIDATE, (candidate) =>
-    luhnValid(candidate.replace(/[ -]/g, '')) ? REDACTED_CARD : candidate,
-  );
+  return text.replace(UUID_OR_CARD, (match) => (isCard(match) ? REDACTED_CARD : match));
 }
 
 /** Key names whose values are secrets wherever they appear, at any depth. */

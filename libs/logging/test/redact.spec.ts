@@ -53,3 +53,16 @@ describe('secret member redaction', () => {
     expect(JSON.parse(redactLine(line))).toEqual({ msg: `paid with ${REDACTED_CARD}`, databaseUrl: REDACTED });
   });
 });
+
+describe('UUIDs', () => {
+  it('are never taken for card numbers, even when their digit groups pass Luhn', () => {
+    // A real v4 UUID whose digits 973-4379-9814-19502 form a Luhn-valid 16-digit run.
+    const uuid = '356e7409-f973-4379-9814-19502baf12ab';
+    expect(luhnValid('9734379981419502')).toBe(true);
+    expect(containsCardNumber(`order ${uuid}`)).toBe(false);
+    expect(redactCardNumbers(`ref=${uuid}`)).toBe(`ref=${uuid}`);
+    const allDigits = '12345678-1234-4123-4567-890123456789';
+    expect(redactCardNumbers(allDigits)).toBe(allDigits);
+    expect(redactCardNumbers(`${uuid} 4242424242424242`)).toBe(`${uuid} ${REDACTED_CARD}`);
+  });
+});

@@ -195,7 +195,7 @@ async function runStack(mode: Mode, databaseUrls: Record<ServiceName, string> | 
   } finally {
     const codes = await stack.stop();
     rmSync(dataRoot, { recursive: true, force: true });
-    for (const service of SERVICES) runs[service] && (runs[service].exitCode = codes[service]);
+    for (const service of SERVICES) if (runs[service] !== undefined) runs[service].exitCode = codes[service];
   }
   return runs;
 }
