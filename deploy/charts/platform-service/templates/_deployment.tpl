@@ -1,0 +1,165 @@
+{{/*
+The Deployment of one track (stable, or the canary).
+Usage: {{ include "platform-service.deployment" (dict "context" . "track" "stable") }}
+*/}}
+{{- define "platform-service.deployment" -}}
+{{- $ := .context -}}
+{{- $values := $.Values -}}
+{{- $selector := include "platform-service.selectorLabels" . -}}
+{{- include "platform-service.validate" $ -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "platform-service.trackName" . }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "platform-service.labels" . | nindent 4 }}
+spec:
+  {{- if eq .track "canary" }}
+  replicas: {{ $values.canary.replicas }}
+  {{- else if not $values.autoscaling.enabled }}
+  replicas: {{ $values.replicaCount }}
+  {{- end }}
+  revisionHistoryLimit: 5
+  # Never below the desired count during a rollout: one extra pod first, then one old pod goes.
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+  selector:
+    matchLabels:
+      {{- include "platform-service.selectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "platform-service.labels" . | nindent 8 }}
+      {{- with $values.podAnnotations }}
+      annotations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    spec:
+      serviceAccountName: {{ include "platform-service.serviceAccountName" $ }}
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      terminationGracePeriodSeconds: {{ $values.shutdown.terminationGracePeriodSeconds }}
+      {{- with $values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: {{ $values.securityContext.runAsUser }}
+        runAsGroup: {{ $values.securityContext.runAsUser }}
+        fsGroup: {{ $values.securityContext.runAsUser }}
+        seccompProfile:
+          type: RuntimeDefault
+      topologySpreadConstraints:
+        {{- range $key := list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
+        - maxSkew: 1
+          topologyKey: {{ $key }}
+          whenUnsatisfiable: {{ $values.topologySpread.whenUnsatisfiable }}
+          labelSelector:
+            matchLabels:
+              {{- $selector | nindent 14 }}
+        {{- end }}
+      containers:
+        - name: {{ include "platform-service.name" $ }}
+          image: {{ include "platform-service.image" . | quote }}
+          imagePullPolicy: {{ $values.image.pullPolicy }}
+          ports:
+            - name: http
+              containerPort: {{ $values.containerPort }}
+              protocol: TCP
+          env:
+            - name: PORT
+              value: {{ $values.containerPort | quote }}
+            - name: HOST
+              value: "0.0.0.0"
+            - name: SERVICE_VERSION
+              value: {{ include "platform-service.imageTag" . | default "digest" | quote }}
+            - name: LOG_LEVEL
+              value: {{ $values.logLevel | quote }}
+            - name: SHUTDOWN_DRAIN_TIMEOUT_MS
+              value: {{ $values.shutdown.drainTimeoutMs | quote }}
+            - name: NODE_OPTIONS
+              value: {{ printf "--max-old-space-size=%d" (int $values.nodeMaxOldSpaceMiB) | quote }}
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ $values.database.existingSecret }}
+                  key: {{ $values.database.secretKey }}
+            {{- range $variable, $dependency := $values.dependencies }}
+            - name: {{ $variable }}
+              value: {{ printf "http://%s.%s.svc.cluster.local:%d" $dependency.service $dependency.namespace (int $dependency.port) | quote }}
+            {{- end }}
+            {{- with $values.tracing }}
+            {{- if .otlpEndpoint }}
+            - name: OTEL_EXPORTER_OTLP_ENDPOINT
+              value: {{ .otlpEndpoint | quote }}
+            - name: OTEL_TRACES_SAMPLER
+              value: {{ .sampler | quote }}
+            - name: OTEL_TRACES_SAMPLER_ARG
+              value: {{ .samplerArg | quote }}
+            {{- end }}
+            {{- end }}
+            - name: POD_NAME
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            - name: POD_NAMESPACE
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.namespace
+            - name: OTEL_RESOURCE_ATTRIBUTES
+              value: {{ printf "deployment.environment.name=%s,k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),service.instance.id=$(POD_NAME),app.track=%s" $values.environment .track | quote }}
+            {{- range $name, $value := $values.extraEnv }}
+            - name: {{ $name }}
+              value: {{ $value | quote }}
+            {{- end }}
+          startupProbe:
+            httpGet:
+              path: /health/startup
+              port: http
+            periodSeconds: 2
+            failureThreshold: {{ $values.probes.startupFailureThreshold }}
+          livenessProbe:
+            httpGet:
+              path: /health/live
+              port: http
+            periodSeconds: 10
+            timeoutSeconds: 2
+            failureThreshold: 3
+          readinessProbe:
+            httpGet:
+              path: /health/ready
+              port: http
+            periodSeconds: 5
+            timeoutSeconds: 3
+            failureThreshold: 2
+          lifecycle:
+            # Keeps serving while the load balancer deregisters the pod, then SIGTERM drains.
+            preStop:
+              sleep:
+                seconds: {{ $values.shutdown.preStopSleepSeconds }}
+          resources:
+            {{- toYaml $values.resources | nindent 12 }}
+          securityContext:
+            runAsNonRoot: true
+            runAsUser: {{ $values.securityContext.runAsUser }}
+            runAsGroup: {{ $values.securityContext.runAsUser }}
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            privileged: false
+            capabilities:
+              drop: ["ALL"]
+            seccompProfile:
+              type: RuntimeDefault
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        - name: tmp
+          emptyDir:
+            sizeLimit: 64Mi
+{{- end -}}

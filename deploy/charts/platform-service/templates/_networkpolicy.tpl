@@ -1,0 +1,91 @@
+{{/*
+Deny by default; allow in: the HTTP port from the load balancer's CIDRs (the ALB targets pod IPs)
+and from the namespaces of the services that call this one; allow out: DNS, the services this
+one calls, the database CIDRs and the OpenTelemetry collector.
+Usage: {{ include "platform-service.networkPolicy" . }}
+*/}}
+{{- define "platform-service.networkPolicy" -}}
+{{- if .Values.networkPolicy.enabled -}}
+{{- $values := .Values -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "platform-service.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "platform-service.labels" (dict "context" . "track" "stable") | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: {{ include "platform-service.name" . }}
+      app.kubernetes.io/instance: {{ .Release.Name }}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - ports:
+        - port: http
+          protocol: TCP
+      from:
+        {{- range $values.networkPolicy.loadBalancerCidrs }}
+        - ipBlock:
+            cidr: {{ . }}
+        {{- end }}
+        {{- range $values.networkPolicy.callerNamespaces }}
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ . }}
+        {{- end }}
+    {{- with $values.networkPolicy.monitoringNamespace }}
+    - ports:
+        - port: http
+          protocol: TCP
+      from:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ . }}
+    {{- end }}
+  egress:
+    - ports:
+        - port: 53
+          protocol: UDP
+        - port: 53
+          protocol: TCP
+      to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: kube-system
+          podSelector:
+            matchLabels:
+              k8s-app: kube-dns
+    {{- range $variable, $dependency := $values.dependencies }}
+    - ports:
+        - port: {{ $dependency.targetPort }}
+          protocol: TCP
+      to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ $dependency.namespace }}
+          podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ $dependency.service }}
+    {{- end }}
+    - ports:
+        - port: {{ $values.networkPolicy.databasePort }}
+          protocol: TCP
+      to:
+        {{- range $values.networkPolicy.databaseCidrs }}
+        - ipBlock:
+            cidr: {{ . }}
+        {{- end }}
+    {{- with $values.networkPolicy.collector }}
+    {{- if .namespace }}
+    - ports:
+        - port: {{ .port }}
+          protocol: TCP
+      to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ .namespace }}
+    {{- end }}
+    {{- end }}
+{{- end -}}
+{{- end -}}

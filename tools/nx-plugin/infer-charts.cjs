@@ -1,0 +1,2 @@
+// See infer-targets.cjs: the chart half of the workspace's inference plugin.
+module.exports = require('./infer-targets.cjs').charts;
