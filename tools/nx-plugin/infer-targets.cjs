@@ -1,11 +1,11 @@
 // Infers targets that every project of a kind shares, so project.json files hold only tags and
 // truly custom targets (the way @nx/jest/plugin infers `test`):
 //   - every TypeScript project (a tsconfig.json beside a project.json): `typecheck`
-//   - every Helm chart (deploy/charts/*/Chart.yaml) becomes a project `<chart>-chart` with `lint`
-//     (helm lint --strict, default and environment values) and, for application charts, `test`
+//   - every Helm chart (deploy/charts/*, velero/*, argocd/*) becomes a project `<chart>-chart` with
+//     `lint` (helm lint --strict, default and environment values) and, for service charts, `test`
 //     (render and check against the Kubernetes schemas and the platform's policies). A chart
 //     depends on the local charts it lists, so a library chart change affects every service chart.
-const { dirname, join, basename } = require('node:path');
+const { dirname, join } = require('node:path');
 const { existsSync, readFileSync } = require('node:fs');
 
 const typecheckNodes = [
@@ -38,10 +38,10 @@ const typecheckNodes = [
       }),
 ];
 
-const chartProjectName = (root) => `${basename(root)}-chart`;
+const chartProjectName = (name) => `${name}-chart`;
 
 const chartNodes = [
-  'deploy/charts/*/Chart.yaml',
+  '{deploy/charts,velero,argocd}/*/Chart.yaml',
   (configFiles, _options, context) => {
     const { parse } = require('yaml');
     return configFiles.map((file) => {
@@ -49,7 +49,7 @@ const chartNodes = [
       const chart = parse(readFileSync(join(context.workspaceRoot, file), 'utf8'));
       const localDependencies = (chart.dependencies ?? [])
         .filter((d) => typeof d.repository === 'string' && d.repository.startsWith('file://'))
-        .map((d) => chartProjectName(join(root, d.repository.slice('file://'.length))));
+        .map((d) => chartProjectName(d.name));
       const inputs = ['{projectRoot}/**/*', '!{projectRoot}/charts/**', '^{projectRoot}/**/*'];
       const targets = {
         lint: {
@@ -60,7 +60,8 @@ const chartNodes = [
           metadata: { description: 'helm lint --strict with default and environment values.' },
         },
       };
-      if (chart.type !== 'library') {
+      const serviceChart = localDependencies.includes(chartProjectName('platform-service'));
+      if (serviceChart) {
         targets.test = {
           command: `CHART=${root} jest -c tools/delivery/jest.config.cjs tools/delivery/test/chart.spec.ts`,
           cache: true,
@@ -74,7 +75,7 @@ const chartNodes = [
         {
           projects: {
             [root]: {
-              name: chartProjectName(root),
+              name: chartProjectName(chart.name),
               projectType: chart.type === 'library' ? 'library' : 'application',
               tags: ['type:chart', 'scope:delivery'],
               implicitDependencies: [...localDependencies, 'delivery'],

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- models are looked up by apiVersion and kind at run time */
+ 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
