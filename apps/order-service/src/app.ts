@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceRuntime } from '@platform/runtime';
 import { PlatformModule } from '@platform/runtime/nest';
 import { Orders } from './orders/orders';
@@ -27,7 +27,9 @@ class AppModule {
 
 /** The order-service Nest app (on Express), initialised but not listening. */
 export async function buildApp(dependencies: AppDependencies): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(dependencies), {
+  // The adapter is given explicitly, so the bundle requires @nestjs/platform-express statically
+  // (Nest would otherwise load it by name at run time, which the image's dependency pruning misses).
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(dependencies), new ExpressAdapter(), {
     bodyParser: false,
     logger: false,
     abortOnError: false,

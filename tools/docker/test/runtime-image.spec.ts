@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '@platform/persistence/testing';
+import { freePort, startNode, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+
+// No container engine here: the runtime stage is proven by doing what it does. Build the service
+// (done by the target's dependsOn), install its production dependencies from the generated
+// package.json and lock as the runtime-deps stage does, copy only what the runtime stage copies
+// into an empty folder outside the workspace, make it read-only, and run it with plain node as an
+// unprivileged user, the folder unwritable and only /tmp for writes.
+
+const dockerfile = readFileSync(join(WORKSPACE_ROOT, 'Dockerfile'), 'utf8');
+const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+const sizes: Record<string, number> = {};
+
+describe('the Dockerfile', () => {
+  it('has a runtime stage on a pinned official Node LTS image, as the non-root user the charts expect, started by node in exec form', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim$/m);
+    expect(runtimeStage).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
+    expect(runtimeStage).toMatch(/^USER 10001:10001$/m);
+    expect(runtimeStage).toMatch(/^CMD \["node", "--enable-source-maps", "-r", "\.\/instrument\.cjs", "main\.cjs"\]$/m);
+    // The runtime copies exactly two things: production node_modules and the built service.
+    expect([...runtimeStage.matchAll(/^COPY (.*)$/gm)].map((m) => m[1])).toEqual([
+      '--from=runtime-deps /app/node_modules ./node_modules',
+      '--from=build /workspace/dist/apps/${APP}/ ./',
+    ]);
+    expect(dockerfile).toMatch(/COPY package\.json package-lock\.json \.\/\nRUN .*npm ci/);
+  });
+
+  it('keeps the build context small', () => {
+    const ignored = readFileSync(join(WORKSPACE_ROOT, '.dockerignore'), 'utf8');
+    for (const entry of ['**/node_modules', 'dist', '.git', '.nx', '.data']) expect(ignored.split('\n')).toContain(entry);
+  });
+});
+
+const services: [string, (base: string) => Promise<void>][] = [
+  [
+    'user-service',
+    async (base) => {
+      const res = await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'image@example.com', name: 'Image' }) });
+      expect(res.status).toBe(201);
+    },
+  ],
+  [
+    'order-service',
+    async (base) => {
+      const res = await fetch(`${base}/orders?limit=1`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ items: [], nextCursor: null });
+    },
+  ],
+  [
+    'payment-service',
+    async (base) => {
+      const res = await fetch(`${base}/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'image-test' },
+        body: JSON.stringify({ amountCents: 100, currency: 'EUR', reference: 'image', method: { type: 'card', token: 'tok_visa' } }),
+      });
+      expect(res.status).toBe(201);
+    },
+  ],
+];
+
+describe.each(services)('the runtime folder of %s', (service, apiCall) => {
+  let scratch: string;
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), `image-${service}-`));
+    chmodSync(scratch, 0o755);
+    database = testDatabaseUrl() === undefined ? undefined : await createTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    execFileSync('chmod', ['-R', 'u+w', scratch]);
+    rmSync(scratch, { recursive: true, force: true });
+    await database?.close();
+  });
+
+  it('starts from only what the runtime stage copies, read-only, and serves', async () => {
+    // build stage: the Nx build, then the dependency pruning.
+    const built = join(scratch, 'build');
+    cpSync(join(WORKSPACE_ROOT, 'dist/apps', service), built, { recursive: true });
+    execFileSync(process.execPath, [join(WORKSPACE_ROOT, 'tools/docker/prune-dependencies.cjs'), built]);
+    // runtime-deps stage: production dependencies from the generated package.json and lock.
+    const deps = join(scratch, 'deps');
+    mkdirSync(deps);
+    cpSync(join(built, 'package.json'), join(deps, 'package.json'));
+    cpSync(join(built, 'package-lock.json'), join(deps, 'package-lock.json'));
+    execFileSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error'], { cwd: deps, stdio: 'pipe' });
+    // runtime stage: node_modules and the built service, nothing else.
+    const app = join(scratch, 'app');
+    mkdirSync(app);
+    cpSync(join(deps, 'node_modules'), join(app, 'node_modules'), { recursive: true });
+    cpSync(built, app, { recursive: true });
+    sizes[service] = Number(execFileSync('du', ['-sb', app], { encoding: 'utf8' }).split('\t')[0]);
+    execFileSync('chmod', ['-R', 'a-w,a+rX', app]);
+
+    const port = await freePort();
+    const tmp = mkdtempSync(join(tmpdir(), `${service}-tmp-`));
+    chmodSync(tmp, 0o1777);
+    const asRoot = process.getuid?.() === 0;
+    const child = startNode(['--enable-source-maps', '-r', './instrument.cjs', 'main.cjs'], {
+      cwd: app,
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      env: {
+        PATH: process.env['PATH'],
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        TMPDIR: tmp,
+        ...(database?.url === undefined ? { DATA_DIR: join(tmp, 'data') } : { DATABASE_URL: database.url }),
+        USER_SERVICE_URL: 'http://127.0.0.1:9',
+        PAYMENT_SERVICE_URL: 'http://127.0.0.1:9',
+      },
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child, timeoutMs: 60_000 });
+      await apiCall(`http://127.0.0.1:${port}`);
+      expect(await child.stop('SIGTERM')).toBe(0);
+    } finally {
+      await child.stop('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+afterAll(() => {
+  const report = Object.fromEntries(Object.entries(sizes).map(([service, bytes]) => [service, `${(bytes / 1024 / 1024).toFixed(1)} MiB`]));
+  const out = join(WORKSPACE_ROOT, 'dist/runtime-image');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'sizes.json'), `${JSON.stringify({ bytes: sizes, readable: report }, null, 2)}\n`);
+  process.stdout.write(`Runtime folder sizes: ${JSON.stringify(report)}\n`);
+});
