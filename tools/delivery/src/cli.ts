@@ -2,12 +2,12 @@
 // would apply, from the root Application down, rendered offline, checked as one system, and
 // compared between a git ref and the working tree.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { registerExtraSchemas } from './extra-schemas';
-import { renderSystem, type RenderedSystem } from './gitops';
+import { renderSystem, ROOT_APPLICATION, type RenderedSystem } from './gitops';
 import { checkSystem, formatSystemFindings } from './gitops-checks';
 
 const WORKSPACE = resolve(process.env['WORKSPACE'] ?? process.cwd());
@@ -53,7 +53,10 @@ async function main(): Promise<number> {
         execFileSync('git', ['-C', WORKSPACE, 'worktree', 'add', '--detach', join(scratch, 'base'), base], { stdio: 'ignore' });
         const before = join(scratch, 'before');
         const after = join(scratch, 'after');
-        write(await renderSystem(join(scratch, 'base')), before);
+        const baseTree = join(scratch, 'base');
+        // A ref from before the GitOps tree existed renders as nothing: everything is new.
+        if (existsSync(join(baseTree, ROOT_APPLICATION))) write(await renderSystem(baseTree), before);
+        else mkdirSync(before, { recursive: true });
         write(await renderSystem(WORKSPACE), after);
         let diff = '';
         try {

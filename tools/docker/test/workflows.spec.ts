@@ -1,0 +1,90 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT } from '@platform/testing';
+import { parse } from 'yaml';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { validateWorkflow } = require('@action-validator/core') as { validateWorkflow(src: string): { errors: unknown[] } };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { setImageTags } = require('../../release/set-image-tags.cjs') as {
+  setImageTags(options: { tag: string; registry?: string; services: string[]; root?: string }): string[];
+};
+
+const workflow = (name: string) => readFileSync(join(WORKSPACE_ROOT, '.github/workflows', name), 'utf8');
+
+describe.each(['ci.yml', 'release.yml'])('.github/workflows/%s', (name) => {
+  it('is a valid GitHub Actions workflow (SchemaStore schema, via action-validator)', () => {
+    expect(validateWorkflow(workflow(name)).errors).toEqual([]);
+  });
+});
+
+it('the validator rejects a broken workflow (so a pass means something)', () => {
+  expect(validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n').errors.length).toBeGreaterThan(0);
+  expect(validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n').errors.length).toBeGreaterThan(0);
+});
+
+describe('the pull request workflow', () => {
+  const ci = parse(workflow('ci.yml'));
+  const steps = ci.jobs.affected.steps as { uses?: string; run?: string }[];
+
+  it('runs nx affected from the merge base found by nx-set-shas, charts and GitOps checks included', () => {
+    expect(ci.on).toEqual({ pull_request: { branches: ['main'] } });
+    expect(steps.some((s) => s.uses?.startsWith('nrwl/nx-set-shas@'))).toBe(true);
+    const affected = steps.find((s) => s.run?.includes('nx affected'))?.run ?? '';
+    expect(affected).toMatch(/-t lint typecheck test build gitops-check --base="\$NX_BASE" --head="\$NX_HEAD"/);
+    expect(affected).toMatch(/^tools\/postgres\/throwaway\.sh run -- /);
+  });
+
+  it('caches npm and Nx, and posts the rendered-manifest diff as the job summary', () => {
+    expect(steps.find((s) => s.uses?.startsWith('actions/setup-node@'))).toMatchObject({ with: { cache: 'npm' } });
+    expect(steps.some((s) => s.uses?.startsWith('actions/cache@') && JSON.stringify(s).includes('.nx/cache'))).toBe(true);
+    expect(steps.find((s) => s.run?.includes('gitops-diff'))?.run).toMatch(/GITHUB_STEP_SUMMARY/);
+  });
+});
+
+describe('the release workflow', () => {
+  const release = parse(workflow('release.yml'));
+
+  it('builds and pushes an image per affected service, tagged with the commit SHA, to a configured registry', () => {
+    expect(release.on.push.branches).toEqual(['main']);
+    const build = (release.jobs.images.steps as { uses?: string; with?: Record<string, unknown> }[]).find((s) => s.uses?.startsWith('docker/build-push-action@'));
+    expect(build?.with).toMatchObject({ 'build-args': 'APP=${{ matrix.service }}', push: true, tags: '${{ env.IMAGE_REGISTRY }}/${{ matrix.service }}:${{ github.sha }}' });
+    expect(release.env.IMAGE_REGISTRY).toMatch(/vars\.IMAGE_REGISTRY/);
+    expect(release.jobs.images.strategy.matrix.service).toBe('${{ fromJson(needs.affected.outputs.services) }}');
+  });
+
+  it('cannot trigger itself and does not race a concurrent push', () => {
+    expect(release.concurrency).toEqual({ group: 'release-main', 'cancel-in-progress': false });
+    expect(release.on.push['paths-ignore']).toContain('deploy/charts/*/values-prod.yaml');
+    const promote = (release.jobs.promote.steps as { run?: string }[]).find((s) => s.run?.includes('set-image-tags'))?.run ?? '';
+    expect(promote).toMatch(/\[skip ci\]/);
+    expect(promote).toMatch(/git fetch origin main && git reset --hard origin\/main/);
+    expect(promote).toMatch(/for attempt in 1 2 3 4 5/);
+    expect(release.jobs.promote.permissions).toEqual({ contents: 'write' });
+    expect(release.permissions).toEqual({ contents: 'read' });
+  });
+});
+
+describe('set-image-tags', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'release-'));
+    for (const service of ['user-service', 'order-service']) cpSync(join(WORKSPACE_ROOT, 'deploy/charts', service, 'values-prod.yaml'), join(root, 'deploy/charts', service, 'values-prod.yaml'), { recursive: true });
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes the tag and registry of the given services only, keeping comments', () => {
+    const sha = 'a'.repeat(40);
+    setImageTags({ tag: sha, registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform', services: ['user-service'], root });
+    const updated = readFileSync(join(root, 'deploy/charts/user-service/values-prod.yaml'), 'utf8');
+    expect(parse(updated).image).toEqual({ registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', repository: 'platform/user-service', tag: sha });
+    expect(updated).toMatch(/^# Production \(EKS\) differences/);
+    expect(parse(readFileSync(join(root, 'deploy/charts/order-service/values-prod.yaml'), 'utf8')).image.tag).toBe('0.1.0');
+  });
+
+  it('refuses a mutable tag and an unknown service', () => {
+    expect(() => setImageTags({ tag: 'latest', services: ['user-service'], root })).toThrow(/not an immutable image tag/);
+    expect(() => setImageTags({ tag: 'abc', services: ['inventory'], root })).toThrow(/no production values for inventory/);
+  });
+});
