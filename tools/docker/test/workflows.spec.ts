@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import { parse } from 'yaml';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateWorkflow } = require('@action-validator/core') as { validateWorkflow(src: string): { errors: unknown[] } };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { setImageTags } = require('../../release/set-image-tags.cjs') as {
+const { setImageTags } = require('../set-image-tags.cjs') as {
   setImageTags(options: { tag: string; registry?: string; services: string[]; root?: string }): string[];
 };
 

@@ -1,6 +1,6 @@
 // Writes a new image tag (and registry) into the production values of the given services,
 // keeping the files' comments and layout. Used by the release workflow; ArgoCD then syncs it.
-//   node tools/release/set-image-tags.cjs --tag <sha> --registry <host/path> --services '["user-service"]'
+//   node tools/docker/set-image-tags.cjs --tag <sha> --registry <host/path> --services '["user-service"]'
 const { readFileSync, writeFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { parseDocument } = require('yaml');
