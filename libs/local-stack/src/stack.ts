@@ -4,8 +4,9 @@ import { freePort, type RunningProcess, startNode, waitForHttp } from '@platform
 import { type Edge, startEdge } from './edge';
 import { loadRoutes, type RouteTable, workspaceFile } from './routes';
 
-export const SERVICES = ['user-service', 'order-service', 'payment-service'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+/** Every service of the route table (deploy/routes.json), so a generated service starts too. */
+export const SERVICES: readonly string[] = loadRoutes().routes.map((route) => route.service);
+export type ServiceName = string;
 
 export interface StackOptions {
   /** Ports from the route table (3001-3003), as `nx serve` uses, or free ones (tests). */
@@ -15,11 +16,11 @@ export interface StackOptions {
   /** Each service keeps its embedded database in `<dataRoot>/<service>`. */
   readonly dataRoot?: string;
   /** PostgreSQL URLs per service instead of the embedded engine. */
-  readonly databaseUrls?: Partial<Record<ServiceName, string>>;
+  readonly databaseUrls?: Readonly<Record<ServiceName, string>>;
   /** Extra environment for every service (LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT…). */
   readonly env?: Readonly<Record<string, string>>;
   /** Extra environment per service. */
-  readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
+  readonly serviceEnv?: Readonly<Record<ServiceName, Readonly<Record<string, string>>>>;
   /** Called with each output line of each service. */
   readonly onLine?: (service: ServiceName, line: string) => void;
   /** Called as each service first answers ready (the benchmark reads its CPU time there). */

@@ -1,0 +1,92 @@
+// `npx nx g @platform/tools:service <name> --framework=express|nest|fastify`
+// Creates <name>-service with the platform adopted, its tests, its Helm chart on the library
+// chart, its ArgoCD Application, its route (production ALB and local edge: deploy/routes.json) and
+// its namespace in the daily Velero backup. Refuses a name that exists, changing nothing.
+const { join } = require('node:path');
+const { formatFiles, generateFiles } = require('@nx/devkit');
+const { parseDocument } = require('yaml');
+
+const TEMPLATE_CHART = 'deploy/charts/user-service';
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function validate(tree, options) {
+  const name = options.name;
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name ?? '') || name.length > 30) {
+    fail(`The service name must be lower-case words joined by dashes (at most 30 characters), e.g. inventory; got ${JSON.stringify(name)}.`);
+  }
+  if (!['express', 'nest', 'fastify'].includes(options.framework)) fail(`--framework must be express, nest or fastify; got ${JSON.stringify(options.framework)}.`);
+  const service = name.endsWith('-service') ? name : `${name}-service`;
+  const routes = JSON.parse(tree.read('deploy/routes.json', 'utf8'));
+  const taken = [
+    tree.exists(`apps/${service}`) && `apps/${service}`,
+    tree.exists(`deploy/charts/${service}`) && `deploy/charts/${service}`,
+    routes.routes.some((r) => r.service === service || r.path === `/${name}`) && `the route /${name} in deploy/routes.json`,
+  ].filter(Boolean);
+  if (taken.length > 0) fail(`A service named ${service} already exists (${taken.join(', ')}); nothing was changed.`);
+  return { name, service, routes };
+}
+
+function addChart(tree, service) {
+  for (const template of tree.children(`${TEMPLATE_CHART}/templates`)) {
+    tree.write(`deploy/charts/${service}/templates/${template}`, tree.read(`${TEMPLATE_CHART}/templates/${template}`, 'utf8'));
+  }
+  tree.write(`deploy/charts/${service}/values.schema.json`, tree.read('tools/delivery/service-values.schema.json', 'utf8'));
+  const rename = (text) => text.replaceAll('user-service', service).replace(/user accounts, \/users/, `${service}`);
+  tree.write(`deploy/charts/${service}/Chart.yaml`, rename(tree.read(`${TEMPLATE_CHART}/Chart.yaml`, 'utf8')));
+  tree.write(`deploy/charts/${service}/values-prod.yaml`, rename(tree.read(`${TEMPLATE_CHART}/values-prod.yaml`, 'utf8')));
+  const values = parseDocument(rename(tree.read(`${TEMPLATE_CHART}/values.yaml`, 'utf8')));
+  // A new service is called by nobody yet and calls nobody: widen these when that changes.
+  values.setIn(['networkPolicy', 'callerNamespaces'], values.createNode([]));
+  values.setIn(['dependencies'], values.createNode({}));
+  tree.write(`deploy/charts/${service}/values.yaml`, values.toString());
+  tree.delete(`deploy/charts/${service}/Chart.lock`);
+}
+
+function addRoute(tree, routes, name, service) {
+  const port = Math.max(...routes.routes.map((r) => r.localPort)) + 1;
+  routes.routes.push({ path: `/${name}`, service, localPort: port });
+  const routeLines = routes.routes.map((r) => `    ${JSON.stringify(r).replace(/":/g, '": ').replace(/,"/g, ', "').replace(/^\{/, '{ ').replace(/\}$/, ' }')}`);
+  const text = tree.read('deploy/routes.json', 'utf8').replace(/"routes": \[[\s\S]*?\n {2}\]/, `"routes": [\n${routeLines.join(',\n')}\n  ]`);
+  JSON.parse(text);
+  tree.write('deploy/routes.json', text);
+  return port;
+}
+
+function addApplication(tree, service) {
+  const file = 'argocd/apps/values.yaml';
+  const document = parseDocument(tree.read(file, 'utf8'));
+  const applications = document.get('applications');
+  const ingress = applications.items.findIndex((item) => item.get('name') === 'shared-ingress');
+  const entry = document.createNode({ name: service, namespace: service, wave: 1, path: `deploy/charts/${service}`, valueFiles: ['values-prod.yaml'] });
+  applications.items.splice(ingress === -1 ? applications.items.length : ingress, 0, entry);
+  tree.write(file, document.toString());
+}
+
+function addToDailyBackup(tree, service) {
+  const file = 'velero/schedules/values.yaml';
+  const document = parseDocument(tree.read(file, 'utf8'));
+  document.getIn(['daily', 'includedNamespaces']).add(service);
+  tree.write(file, document.toString());
+}
+
+module.exports = async function serviceGenerator(tree, options) {
+  const { name, service, routes } = validate(tree, { framework: 'fastify', ...options });
+  const framework = options.framework ?? 'fastify';
+  const port = addRoute(tree, routes, name, service);
+  const substitutions = { tmpl: '', name, service, framework, port };
+  generateFiles(tree, join(__dirname, 'files/common'), `apps/${service}`, substitutions);
+  generateFiles(tree, join(__dirname, `files/${framework}`), `apps/${service}`, substitutions);
+  addChart(tree, service);
+  addApplication(tree, service);
+  addToDailyBackup(tree, service);
+  await formatFiles(tree);
+  return () => {
+    process.stdout.write(
+      `\n${service} (${framework}) is on /${name}, local port ${port}.\n` +
+        `Next: npx nx test ${service} && npx nx run-many -t lint test -p ${service}-chart && npx nx run delivery:gitops-check\n`,
+    );
+  };
+};
