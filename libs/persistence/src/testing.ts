@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { LogLevel } from '@platform/logging';
+import { createRuntime, type ServiceRuntime } from '@platform/runtime';
 import type { Database, Engine } from './database';
+import { loadMigrations, migrate } from './migrations';
+import { databaseHealthCheck } from './open';
 import { openPglite } from './pglite';
 import { openPostgres } from './postgres';
 
@@ -50,4 +55,48 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
 export function itOnPostgres(name: string, test: () => Promise<void>, timeoutMs?: number): void {
   if (testDatabaseUrl() === undefined) it.todo(`${name} (not run: TEST_DATABASE_URL is not set)`);
   else it(name, test, timeoutMs);
+}
+
+export interface ServiceContext {
+  /** A fresh database of the engine, with the service's migrations applied. */
+  readonly db: TestDatabase;
+  /** A started runtime whose readiness checks that database, logging into `logs`. */
+  readonly runtime: ServiceRuntime;
+  /** Every log line written, raw. */
+  readonly logs: string[];
+  /** Shuts the runtime down and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a service's tests build its real app on: a migrated database of the given engine and a
+ * runtime as the process would have it, its logs captured.
+ */
+export async function serviceContext(options: { service: string; engine: Engine; migrationsDir: string; logLevel?: LogLevel }): Promise<ServiceContext> {
+  const db = await createTestDatabase(options.engine);
+  await migrate(db, loadMigrations(options.migrationsDir));
+  const logs: string[] = [];
+  const runtime = createRuntime({
+    service: options.service,
+    version: 'test',
+    logLevel: options.logLevel ?? 'debug',
+    processMetrics: false,
+    logDestination: new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  });
+  runtime.health.register(databaseHealthCheck(db));
+  runtime.health.markStarted();
+  return {
+    db,
+    runtime,
+    logs,
+    close: async () => {
+      await runtime.shutdown();
+      await db.close();
+    },
+  };
 }
