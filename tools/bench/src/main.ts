@@ -2,7 +2,7 @@
 // in one run, with the same load settings; writes docs/benchmarks/results.{md,json}.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SERVICES, startStack, type StackOptions, workspaceFile } from '@platform/local-stack';
 import { freePort, startNode, waitForHttp } from '@platform/testing';
 import pg from 'pg';
+import { parse } from 'yaml';
 import { load, type LoadResult, processStats } from './measure';
 import { renderReport, type BenchReport, type ServiceRun } from './report';
 
@@ -18,6 +19,13 @@ const CONNECTIONS = 50;
 const ROOT = workspaceFile('nx.json').replace(/nx\.json$/, '');
 const log = (message: string) => process.stdout.write(`${message}\n`);
 const json = { 'content-type': 'application/json' };
+
+/** The V8 memory flags the charts give every service (NODE_OPTIONS), read from the chart's values. */
+function chartNodeOptions(): string {
+  const values = parse(readFileSync(join(ROOT, 'deploy/charts/user-service/values.yaml'), 'utf8')) as { nodeMaxOldSpaceMiB: number; nodeMaxSemiSpaceMiB: number };
+  return `--max-old-space-size=${values.nodeMaxOldSpaceMiB} --max-semi-space-size=${values.nodeMaxSemiSpaceMiB}`;
+}
+const NODE_OPTIONS = chartNodeOptions();
 
 /** The services this benchmark measures (a generated service starts with the stack but is not measured). */
 const BENCHED = ['user-service', 'order-service', 'payment-service'] as const;
@@ -158,7 +166,7 @@ function environment(mode: Mode, sinkUrl: string): Record<string, string> {
 }
 
 async function runStack(mode: Mode, databaseUrls: Record<string, string> | undefined, sinkUrl: string): Promise<Record<ServiceName, ServiceRun>> {
-  const env = environment(mode, sinkUrl);
+  const env = { ...environment(mode, sinkUrl), NODE_OPTIONS };
   const dataRoot = mkdtempSync(join(tmpdir(), `bench-${mode}-`));
   const coldStart: Record<string, number> = {};
   const options: StackOptions = {
@@ -227,7 +235,7 @@ async function main(): Promise<void> {
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
-      settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, database: database === undefined ? 'embedded (PGlite)' : 'PostgreSQL 15 (throwaway, loopback)' },
+      settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, nodeOptions: NODE_OPTIONS, database: database === undefined ? 'embedded (PGlite)' : 'PostgreSQL 15 (throwaway, loopback)' },
       frameworks: FRAMEWORK,
       baselines,
       off,

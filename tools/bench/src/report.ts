@@ -15,7 +15,7 @@ type Services = Record<'user-service' | 'order-service' | 'payment-service', Ser
 export interface BenchReport {
   date: string;
   machine: { cpus: number; cpuModel: string; node: string };
-  settings: { connections: number; durationSeconds: number; database: string };
+  settings: { connections: number; durationSeconds: number; nodeOptions: string; database: string };
   frameworks: Record<keyof Services, 'express' | 'nest' | 'fastify'>;
   baselines: Record<string, { load: LoadResult; coldStartCpuSeconds: number; peakRssBytes: number }>;
   off: Services;
@@ -44,6 +44,7 @@ export function renderReport(report: BenchReport): string {
   out.push(
     `${report.date.slice(0, 10)} · ${report.machine.cpus} × ${report.machine.cpuModel} · Node.js ${report.machine.node} · ` +
       `${report.settings.connections} connections, ${report.settings.durationSeconds} s per run (autocannon, loopback) · database: ${report.settings.database} · ` +
+      `services with the chart's \`NODE_OPTIONS=${report.settings.nodeOptions}\` · ` +
       `whole run ${report.wallSeconds} s. Produced by \`npm run bench\`; raw numbers in [results.json](results.json).`,
     '',
   );

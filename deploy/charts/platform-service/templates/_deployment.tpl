@@ -83,7 +83,7 @@ spec:
             - name: SHUTDOWN_DRAIN_TIMEOUT_MS
               value: {{ $values.shutdown.drainTimeoutMs | quote }}
             - name: NODE_OPTIONS
-              value: {{ printf "--max-old-space-size=%d" (int $values.nodeMaxOldSpaceMiB) | quote }}
+              value: {{ printf "--max-old-space-size=%d --max-semi-space-size=%d" (int $values.nodeMaxOldSpaceMiB) (int $values.nodeMaxSemiSpaceMiB) | quote }}
             - name: DATABASE_URL
               valueFrom:
                 secretKeyRef:
