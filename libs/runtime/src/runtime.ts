@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { HealthRegistry } from '@platform/health';
 import { createLogger, type LogFormat, type Logger, type LoggerConfig, type LogLevel } from '@platform/logging';
 import { createHttpMetrics, createMetricsRegistry, type HttpMetrics, type Registry } from '@platform/metrics';
@@ -26,6 +26,9 @@ interface CloseHook {
   readonly name: string;
   readonly close: () => Promise<unknown> | unknown;
 }
+
+/** How long a keep-alive connection may stay idle once draining has begun. */
+const IDLE_DURING_DRAIN_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -179,15 +182,20 @@ export class ServiceRuntime {
   async #drain(): Promise<number> {
     const servers = [...this.#servers];
     for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
-    // A response already streaming cannot take the header: its connection is closed once idle.
-    const sweeper = setInterval(() => servers.forEach((server) => server.closeIdleConnections()), 250);
     const closed = servers.map(
       (server) =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
+          // Stop listening, but do not cut idle keep-alive connections as http.Server#close does:
+          // a client may have just sent a request on one (or just connected), and cutting it would
+          // reset a request the service would have served. Every response now says
+          // `Connection: close`, and a connection left idle ends after a short keep-alive timeout.
+          net.Server.prototype.close.call(server, () => resolve());
+          server.keepAliveTimeout = Math.min(server.keepAliveTimeout, IDLE_DURING_DRAIN_MS);
         }),
     );
+    // Connections idle since before the drain (their timers still run on the old keep-alive
+    // timeout) are closed once they have been quiet for a while.
+    const sweeper = setInterval(() => servers.forEach((server) => server.closeIdleConnections()), IDLE_DURING_DRAIN_MS);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.#drainTimeoutMs);

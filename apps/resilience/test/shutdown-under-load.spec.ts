@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, type RunningProcess, startNode, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+import { loop, send } from './load';
+
+// A deploy as Kubernetes does it: SIGTERM while clients keep sending. Every request the service
+// accepted must complete normally; new connections may be refused once the listener closes;
+// readiness answers 503 from the moment of the signal; the process exits 0 within its drain timeout.
+const DRAIN_TIMEOUT_MS = 5_000;
+const SHUTDOWN_DELAY_MS = 800;
+const CONCURRENCY = 16;
+
+const services = {
+  'user-service': { path: '/users?limit=5', ok: [200] },
+  'order-service': { path: '/orders?limit=5', ok: [200] },
+  'payment-service': { path: '/payments?limit=5', ok: [200] },
+} as const;
+
+describe.each(Object.entries(services))('%s under load, then SIGTERM', (service, { path, ok }) => {
+  let dataDir: string;
+  let child: RunningProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), `${service}-shutdown-`));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const dist = join(WORKSPACE_ROOT, 'dist/apps', service);
+    child = startNode(['-r', join(dist, 'instrument.cjs'), join(dist, 'main.cjs')], {
+      env: {
+        PATH: process.env['PATH'],
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
+        SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+      },
+    });
+    await waitForHttp(`${base}/health/ready`, { process: child, timeoutMs: 60_000 });
+  }, 90_000);
+  afterAll(async () => {
+    await child.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('completes every accepted request, fails readiness at once, and exits 0 in time', async () => {
+    let exited = false;
+    let signalledAt = Infinity;
+    void child.exited.then(() => (exited = true));
+
+    const traffic = loop(CONCURRENCY, (agent) => send(agent, `${base}${path}`), () => exited);
+    const readiness = loop(1, (agent) => send(agent, `${base}/health/ready`), () => exited);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    signalledAt = performance.now();
+    child.child.kill('SIGTERM');
+    const code = await child.exited;
+    const stoppedAfter = performance.now() - signalledAt;
+    const [requests, probes] = await Promise.all([traffic, readiness]);
+
+    expect(code).toBe(0);
+    expect(stoppedAfter).toBeLessThan(SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS + 2_000);
+
+    const answered = requests.filter((o) => typeof o.result === 'number');
+    // Not accepted: refused once the listener closed, or reset on a brand-new connection that was
+    // still in the kernel's accept queue when the listening socket closed (it never reached the
+    // service; in the cluster the load balancer has stopped sending by then).
+    const listenerClosed = signalledAt + SHUTDOWN_DELAY_MS;
+    const notAccepted = requests.filter((o) => o.result === 'ECONNREFUSED' || (o.result === 'ECONNRESET' && !o.reused));
+    const broken = requests.filter((o) => typeof o.result !== 'number' && !notAccepted.includes(o));
+    expect(answered.length).toBeGreaterThan(100);
+    expect(answered.filter((o) => o.sentAt > signalledAt).length).toBeGreaterThan(10);
+    // Accepted requests never fail because of the shutdown: every answer is the normal one, and no
+    // request on an accepted connection was cut on the way.
+    expect(answered.filter((o) => !(ok as readonly number[]).includes(o.result as number))).toEqual([]);
+    expect(broken).toEqual([]);
+    for (const o of notAccepted) expect(o.sentAt).toBeGreaterThan(listenerClosed - 100);
+
+    const before = probes.filter((o) => o.doneAt < signalledAt && typeof o.result === 'number');
+    const after = probes.filter((o) => o.sentAt > signalledAt + 20 && typeof o.result === 'number');
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.every((o) => o.result === 200)).toBe(true);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((o) => o.result === 503)).toBe(true);
+  }, 60_000);
+});
