@@ -25,3 +25,25 @@ export function bodyProblems(kind: BodyProblemKind, limitBytes?: number): Proble
       );
   }
 }
+
+/** How deeply a JSON body may nest: far beyond any real request, far below what recursion can take. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Refuses a parsed JSON body nested deeper than `maxDepth` (400), before any code walks it:
+ * a 5,000-level array is valid JSON, and a recursive walk over it is a denial of service.
+ * Iterative, so it is safe on any input.
+ */
+export function assertJsonDepth(value: unknown, maxDepth = MAX_JSON_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= maxDepth) {
+      throw new ProblemError(problems.validation, `The JSON body is nested more than ${maxDepth} levels deep.`, {
+        errors: [{ in: 'body', field: '', message: `must not nest more than ${maxDepth} levels` }],
+      });
+    }
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+}

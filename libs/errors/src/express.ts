@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { bodyProblems, type BodyProblemKind } from './body-problems';
-import type { ProblemError } from './problem-error';
+import { assertJsonDepth, bodyProblems, type BodyProblemKind } from './body-problems';
+import { problems } from './catalogue';
+import { isProblemError, ProblemError } from './problem-error';
 import { renderProblem, routeNotFound } from './render';
 
 const bodyParserKinds: Readonly<Record<string, BodyProblemKind>> = {
@@ -43,8 +44,30 @@ export function jsonBody({ limitBytes }: JsonBodyOptions): RequestHandler[] {
   // Translated here, at the source, so that frameworks layered on Express (NestJS maps a
   // SyntaxError to its own BadRequestException) see the catalogue's error.
   const parseJson: RequestHandler = (req, res, next) =>
-    parse(req, res, (error?: unknown) => next(error === undefined ? undefined : (fromBodyParserError(error) ?? error)));
+    parse(req, res, (error?: unknown) => {
+      if (error !== undefined) {
+        next(fromBodyParserError(error) ?? error);
+        return;
+      }
+      try {
+        assertJsonDepth(req.body);
+        next();
+      } catch (depthError) {
+        next(depthError);
+      }
+    });
   return [requireJson, parseJson];
+}
+
+/**
+ * Client errors Express raises itself: a path parameter with a bad percent-encoding (`/users/%ff`)
+ * is a URIError with status 400. Anything else stays unknown (a 500).
+ */
+export function fromExpressError(error: unknown): ProblemError | undefined {
+  if (error instanceof URIError || (error instanceof Error && (error as { status?: unknown }).status === 400 && (error as { expose?: unknown }).expose === true)) {
+    return new ProblemError(problems.badRequest, 'The request path or query is not valid (a bad percent-encoding?).');
+  }
+  return undefined;
 }
 
 /** The problem's `instance`: the path the client asked for, without its query string. */
@@ -66,7 +89,7 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorReques
       return;
     }
     const requestId = (req as { id?: unknown }).id;
-    const rendered = renderProblem(error, pathOf(req.originalUrl), typeof requestId === 'string' ? requestId : undefined);
+    const rendered = renderProblem(isProblemError(error) ? error : (fromExpressError(error) ?? error), pathOf(req.originalUrl), typeof requestId === 'string' ? requestId : undefined);
     if (rendered.unexpected) options.onUnexpected?.(error, req);
     res.status(rendered.status).set(rendered.headers).send(JSON.stringify(rendered.body));
   };

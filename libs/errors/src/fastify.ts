@@ -51,6 +51,14 @@ const send = (request: FastifyRequest, reply: FastifyReply, error: unknown, opti
   return reply.code(rendered.status).headers(rendered.headers).send(JSON.stringify(rendered.body));
 };
 
+/**
+ * For Fastify's `frameworkErrors` option: errors raised before routing (a URL with a bad
+ * percent-encoding, FST_ERR_BAD_URL), which never reach the error handler, as problem details too.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return send(request, reply, fromFastifyError(error) ?? new ProblemError(problems.badRequest, 'The request could not be processed as sent.'), {});
+}
+
 /** Renders every error, and every unmatched route, as RFC 9457 problem details. */
 export const problemDetails = fp<ProblemDetailsOptions>(
   async (app: FastifyInstance, options) => {

@@ -7,5 +7,5 @@ export {
   type ProblemOptions,
 } from './problem-error';
 export { renderProblem, routeNotFound, PROBLEM_CONTENT_TYPE, type RenderedProblem } from './render';
-export { bodyProblems, type BodyProblemKind } from './body-problems';
+export { assertJsonDepth, bodyProblems, MAX_JSON_DEPTH, type BodyProblemKind } from './body-problems';
 export { validationProblem, type SchemaError } from './schema-errors';

@@ -1,5 +1,6 @@
 import helmet from '@fastify/helmet';
-import { problemDetails } from '@platform/errors/fastify';
+import { assertJsonDepth } from '@platform/errors';
+import { frameworkErrorHandler, problemDetails } from '@platform/errors/fastify';
 import { health } from '@platform/health/fastify';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
 import { metrics } from '@platform/metrics/fastify';
@@ -27,6 +28,7 @@ export function fastifyOptions(runtime: ServiceRuntime, options: FastifyPlatform
     bodyLimit: options.bodyLimitBytes ?? 100 * 1024,
     return503OnClosing: false,
     onProtoPoisoning: 'error',
+    frameworkErrors: frameworkErrorHandler,
     onConstructorPoisoning: 'error',
   };
 }
@@ -51,6 +53,8 @@ export const platform = fp<{ runtime: ServiceRuntime }>(
       request.observed = new ObservedRequest(runtime, String(request.id));
       reply.header(REQUEST_ID_HEADER, request.id);
     });
+    // Deeply nested bodies are refused before anything walks them (a recursion DoS otherwise).
+    app.addHook('preValidation', async (request) => assertJsonDepth(request.body));
     app.addHook('onResponse', async (request, reply) => {
       request.observed?.finish(request.method, request.is404 ? undefined : request.routeOptions.url, reply.statusCode);
     });

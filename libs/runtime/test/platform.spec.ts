@@ -63,6 +63,15 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
     expect(large.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:payload-too-large' });
   });
 
+  it('refuses a deeply nested body and a bad percent-encoding with 400 problems, not 500', async () => {
+    const deep = await request(app.server).post('/echo').set('content-type', 'application/json').send('['.repeat(200) + ']'.repeat(200)).expect(400);
+    expect(deep.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:validation-error', detail: 'The JSON body is nested more than 32 levels deep.' });
+    await request(app.server).post('/echo').send({ a: { b: { c: [1, [2, [3]]] } } }).expect(201);
+    const encoded = await request(app.server).get('/items/%ff%fe');
+    expect(encoded.status).toBe(400);
+    expect(encoded.body).toMatchObject({ ...problemShape, status: 400 });
+  });
+
   it('keeps route label cardinality bounded under a scan of random URLs', async () => {
     for (let i = 0; i < 150; i++) {
       await request(app.server).get(`/scan/${Math.random().toString(36).slice(2)}/${i}`).expect(404);

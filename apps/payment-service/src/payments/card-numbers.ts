@@ -5,15 +5,20 @@ import { containsCardNumber } from '@platform/logging';
  * Finds the first value in a parsed body that looks like a payment card number (13-19 digits,
  * Luhn-valid; the same rule the log redaction uses), returning its dotted path.
  */
-export function findCardNumber(value: unknown, path: string[] = []): string | undefined {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
-    return containsCardNumber(String(value)) ? path.join('.') : undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (containsCardNumber(key)) return [...path, '(key)'].join('.');
-      const found = findCardNumber(child, [...path, key]);
-      if (found !== undefined) return found;
+export function findCardNumber(value: unknown): string | undefined {
+  // Iterative, with the path kept per entry: bodies reach here depth-checked, but nothing below
+  // should depend on that.
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop() as [unknown, string];
+    if (typeof current === 'string' || typeof current === 'number' || typeof current === 'bigint') {
+      if (containsCardNumber(String(current))) return path;
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) {
+        const childPath = path === '' ? key : `${path}.${key}`;
+        if (containsCardNumber(key)) return path === '' ? '(key)' : `${path}.(key)`;
+        stack.push([child, childPath]);
+      }
     }
   }
   return undefined;
