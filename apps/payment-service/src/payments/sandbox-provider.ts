@@ -24,6 +24,12 @@ const abortable = (ms: number, signal: AbortSignal) =>
     }, { once: true });
   });
 
+/** Map insertion order is age order: drop the oldest entry once the map is full. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.set(key, value);
+  if (map.size > SandboxProvider.REMEMBERED_KEYS) map.delete(map.keys().next().value as string);
+}
+
 /**
  * A provider with fixed outcomes per token and no network, so the service runs and is tested
  * offline. Like a real provider it is idempotent per key (in memory), so a retried charge
@@ -31,6 +37,8 @@ const abortable = (ms: number, signal: AbortSignal) =>
  * (`invalid_token`).
  */
 export class SandboxProvider implements PaymentProvider {
+  /** Keys remembered for replays; the oldest are forgotten first, so memory stays bounded. */
+  static readonly REMEMBERED_KEYS = 1_000;
   readonly name = 'sandbox';
   readonly #charges = new Map<string, ChargeResult>();
   readonly #refunds = new Map<string, { refundId: string }>();
@@ -59,7 +67,7 @@ export class SandboxProvider implements PaymentProvider {
         result = { outcome: 'succeeded', chargeId: `ch_${randomUUID().replace(/-/g, '')}`, brand: token.brand, last4: token.last4 };
         break;
     }
-    this.#charges.set(request.idempotencyKey, result);
+    remember(this.#charges, request.idempotencyKey, result);
     return result;
   }
 
@@ -67,7 +75,7 @@ export class SandboxProvider implements PaymentProvider {
     const previous = this.#refunds.get(request.idempotencyKey);
     if (previous !== undefined) return previous;
     const refund = { refundId: `re_${randomUUID().replace(/-/g, '')}` };
-    this.#refunds.set(request.idempotencyKey, refund);
+    remember(this.#refunds, request.idempotencyKey, refund);
     return refund;
   }
 }
