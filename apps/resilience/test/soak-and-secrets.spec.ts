@@ -12,8 +12,8 @@ import pg from 'pg';
 // the machine has the server). Error rate 0; RSS of each service grows less than 10 % from the end
 // of the warm-up to the end; and no secret the clients sent or the services hold reaches any log
 // line or error response.
-const WARM_UP_MS = 10_000;
-const SOAK_MS = 50_000;
+const WARM_UP_MS = 20_000;
+const SOAK_MS = 45_000;
 const CLIENTS = 6;
 const SECRETS = {
   card: '4242424242424242',
