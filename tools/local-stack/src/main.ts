@@ -27,7 +27,7 @@ function show(service: ServiceName, line: string): void {
     // not JSON (a crash before the logger existed): show it as it is
   }
   const name = service.padEnd(width);
-  process.stdout.write(`${tty ? `\x1b[${colours[service]}m${name}\x1b[0m` : name} ${text}\n`);
+  process.stdout.write(`${tty ? `\x1b[${colours[service] ?? '32'}m${name}\x1b[0m` : name} ${text}\n`);
 }
 
 async function main(): Promise<void> {
