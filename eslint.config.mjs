@@ -42,13 +42,22 @@ export default [
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
     },
   },
   // The framework-free core of every library: no framework, and never its own adapters.
   {
     files: ['libs/*/src/**/*.ts'],
-    ignores: [...adapterFiles('express'), ...adapterFiles('fastify'), ...adapterFiles('nest'), 'libs/*/src/**/*.spec.ts', 'libs/*/src/testing.ts'],
+    ignores: [
+      ...adapterFiles('express'),
+      ...adapterFiles('fastify'),
+      ...adapterFiles('nest'),
+      'libs/*/src/**/*.spec.ts',
+      'libs/*/src/testing.ts',
+    ],
     rules: banned(
       [...allFrameworkImports, '^\\./(express|fastify|nest)$', '^@platform/[^/]+/(express|fastify|nest)$'],
       'The core of a platform library is framework-free: put framework code in its /express, /fastify or /nest adapter.',

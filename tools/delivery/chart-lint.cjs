@@ -8,7 +8,10 @@ const chart = resolve(process.argv[2] ?? '.');
 const helm = helmBinary();
 const run = (args) => execFileSync(helm, args, { stdio: 'inherit', cwd: chart });
 
-if (existsSync(join(chart, 'Chart.lock')) || /dependencies:/.test(require('node:fs').readFileSync(join(chart, 'Chart.yaml'), 'utf8'))) {
+if (
+  existsSync(join(chart, 'Chart.lock')) ||
+  /dependencies:/.test(require('node:fs').readFileSync(join(chart, 'Chart.yaml'), 'utf8'))
+) {
   run(['dependency', 'build', '.', '--skip-refresh']);
 }
 run(['lint', '--strict', '.']);

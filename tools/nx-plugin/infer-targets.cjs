@@ -67,7 +67,10 @@ const chartNodes = [
           cache: true,
           inputs: [...inputs, '{workspaceRoot}/tools/delivery/**/*'],
           outputs: [],
-          metadata: { description: 'Render the chart and check every object against the Kubernetes schemas and the platform policies.' },
+          metadata: {
+            description:
+              'Render the chart and check every object against the Kubernetes schemas and the platform policies.',
+          },
         };
       }
       return [

@@ -14,14 +14,21 @@ export interface AppDependencies {
 @Module({})
 class OrdersModule {
   static register(orders: Orders): DynamicModule {
-    return { module: OrdersModule, controllers: [OrdersController], providers: [{ provide: Orders, useValue: orders }] };
+    return {
+      module: OrdersModule,
+      controllers: [OrdersController],
+      providers: [{ provide: Orders, useValue: orders }],
+    };
   }
 }
 
 @Module({})
 class AppModule {
   static register({ runtime, orders }: AppDependencies): DynamicModule {
-    return { module: AppModule, imports: [PlatformModule.forRoot({ runtime, bodyLimitBytes: 100 * 1024 }), OrdersModule.register(orders)] };
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot({ runtime, bodyLimitBytes: 100 * 1024 }), OrdersModule.register(orders)],
+    };
   }
 }
 

@@ -6,20 +6,40 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleForNode, freePort, type RunningProcess, startNode, testBundlePath, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+import {
+  bundleForNode,
+  freePort,
+  type RunningProcess,
+  startNode,
+  testBundlePath,
+  waitForHttp,
+  WORKSPACE_ROOT,
+} from '@platform/testing';
 
 export interface RunningService {
   readonly url: string;
   readonly process: RunningProcess;
 }
 
-async function startService(name: 'user-service' | 'payment-service', env: Record<string, string> = {}): Promise<RunningService> {
+async function startService(
+  name: 'user-service' | 'payment-service',
+  env: Record<string, string> = {},
+): Promise<RunningService> {
   const source = join(WORKSPACE_ROOT, 'apps', name, 'src');
-  const main = await bundleForNode(join(source, 'main.ts'), testBundlePath(`${name}/main.js`), { migrations: join(source, 'migrations') });
+  const main = await bundleForNode(join(source, 'main.ts'), testBundlePath(`${name}/main.js`), {
+    migrations: join(source, 'migrations'),
+  });
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
   const child = startNode([main], {
-    env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env['PATH'],
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
   });
   void child.exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${port}`;

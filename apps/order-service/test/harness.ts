@@ -20,14 +20,20 @@ export interface Dependencies {
 
 /** The real Nest app on a fresh, migrated database of the given engine, calling real HTTP servers. */
 export async function startTestService(engine: Engine, dependencies: Dependencies): Promise<TestService> {
-  const context = await serviceContext({ service: 'order-service', engine, migrationsDir: join(__dirname, '../src/migrations') });
+  const context = await serviceContext({
+    service: 'order-service',
+    engine,
+    migrationsDir: join(__dirname, '../src/migrations'),
+  });
   const clients = dependencyClients(context.runtime, {
     userServiceUrl: new URL(dependencies.userServiceUrl),
     paymentServiceUrl: new URL(dependencies.paymentServiceUrl),
     userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 2_000,
     paymentServiceTimeoutMs: dependencies.paymentServiceTimeoutMs ?? 5_000,
   });
-  const orders = new Orders(new OrderRepository(context.db), clients.users, clients.payments, { paymentAttemptStaleMs: 60_000 });
+  const orders = new Orders(new OrderRepository(context.db), clients.users, clients.payments, {
+    paymentAttemptStaleMs: 60_000,
+  });
   const app = await buildApp({ runtime: context.runtime, orders });
   return {
     ...context,

@@ -41,18 +41,30 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
     { sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 },
     { sku: 'pen_blue.2', quantity: 1, unitPriceCents: 99 },
   ];
-  const createOrder = (overrides: Record<string, unknown> = {}) => api().post('/orders').send({ userId, currency: 'EUR', items, ...overrides });
+  const createOrder = (overrides: Record<string, unknown> = {}) =>
+    api()
+      .post('/orders')
+      .send({ userId, currency: 'EUR', items, ...overrides });
   const newOrder = async () => (await createOrder().expect(201)).body as { id: string; totalCents: number };
   const pay = (id: string, token = 'tok_visa', key?: string) => {
     const req = api().post(`/orders/${id}/pay`);
     return (key === undefined ? req : req.set('idempotency-key', key)).send({ paymentMethod: { type: 'card', token } });
   };
   const paymentsFor = async (orderId: string) =>
-    ((await (await fetch(`${payments.url}/payments?reference=${orderId}&limit=100`)).json()) as { items: { id: string; status: string; amountCents: number }[] }).items;
+    (
+      (await (await fetch(`${payments.url}/payments?reference=${orderId}&limit=100`)).json()) as {
+        items: { id: string; status: string; amountCents: number }[];
+      }
+    ).items;
   const expectProblem = (res: request.Response, status: number, code: string) => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: `urn:problem-type:${code}`, status, title: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({
+      type: `urn:problem-type:${code}`,
+      status,
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
   };
 
   describe('POST /orders', () => {
@@ -113,11 +125,15 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
 
   describe('GET /orders', () => {
     it('filters by user and status and pages in creation order', async () => {
-      const other = ((await (await fetch(`${users.url}/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: `lister-${randomUUID()}@example.com`, name: 'Lister' }),
-      })).json()) as { id: string }).id;
+      const other = (
+        (await (
+          await fetch(`${users.url}/users`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: `lister-${randomUUID()}@example.com`, name: 'Lister' }),
+          })
+        ).json()) as { id: string }
+      ).id;
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await createOrder({ userId: other }).expect(201)).body.id);
       await pay(ids[1] as string).expect(200);
@@ -142,9 +158,16 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
     it('pays a PENDING order: 200, PAID with the payment id, and exactly one payment for it', async () => {
       const order = await newOrder();
       const res = await pay(order.id).expect(200);
-      expect(res.body).toMatchObject({ id: order.id, status: 'PAID', paymentId: expect.stringMatching(UUID), refundId: null });
+      expect(res.body).toMatchObject({
+        id: order.id,
+        status: 'PAID',
+        paymentId: expect.stringMatching(UUID),
+        refundId: null,
+      });
       const charged = await paymentsFor(order.id);
-      expect(charged).toEqual([expect.objectContaining({ id: res.body.paymentId, status: 'SUCCEEDED', amountCents: order.totalCents })]);
+      expect(charged).toEqual([
+        expect.objectContaining({ id: res.body.paymentId, status: 'SUCCEEDED', amountCents: order.totalCents }),
+      ]);
     });
 
     it('answers a retried request with the paid order, and a new payment attempt with 409', async () => {
@@ -187,7 +210,9 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       const res = await pay(order.id).expect(200);
       expect(res.body.status).toBe('PAID');
       expect(proxy.forwardedWrites).toBeGreaterThanOrEqual(2);
-      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: res.body.paymentId, status: 'SUCCEEDED' })]);
+      expect(await paymentsFor(order.id)).toEqual([
+        expect.objectContaining({ id: res.body.paymentId, status: 'SUCCEEDED' }),
+      ]);
     });
 
     it('answers 503 when payment-service keeps failing after charging, and a retry then completes with no second charge', async () => {
@@ -199,7 +224,9 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expect(await paymentsFor(order.id)).toHaveLength(1);
       proxy.set('pass');
       const retried = await pay(order.id).expect(200);
-      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: retried.body.paymentId, status: 'SUCCEEDED' })]);
+      expect(await paymentsFor(order.id)).toEqual([
+        expect.objectContaining({ id: retried.body.paymentId, status: 'SUCCEEDED' }),
+      ]);
     });
 
     it('answers 503 fast when payment-service is unavailable, charging nothing', async () => {
@@ -217,7 +244,13 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expectProblem(await pay(order.id), 409, 'conflict');
       expectProblem(await pay(randomUUID()), 404, 'not-found');
       expectProblem(await pay(order.id, '4242424242424242'), 400, 'validation-error');
-      expectProblem(await api().post(`/orders/${order.id}/pay`).send({ paymentMethod: { type: 'card' } }), 400, 'validation-error');
+      expectProblem(
+        await api()
+          .post(`/orders/${order.id}/pay`)
+          .send({ paymentMethod: { type: 'card' } }),
+        400,
+        'validation-error',
+      );
       expectProblem(await pay(order.id, 'tok_visa', 'x'.repeat(256)), 400, 'validation-error');
     });
   });
@@ -234,8 +267,14 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       const order = await newOrder();
       const paid = (await pay(order.id).expect(200)).body;
       const res = await api().post(`/orders/${order.id}/cancel`).expect(200);
-      expect(res.body).toMatchObject({ status: 'CANCELLED', paymentId: paid.paymentId, refundId: expect.stringMatching(UUID) });
-      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: paid.paymentId, status: 'REFUNDED' })]);
+      expect(res.body).toMatchObject({
+        status: 'CANCELLED',
+        paymentId: paid.paymentId,
+        refundId: expect.stringMatching(UUID),
+      });
+      expect(await paymentsFor(order.id)).toEqual([
+        expect.objectContaining({ id: paid.paymentId, status: 'REFUNDED' }),
+      ]);
       expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'conflict');
     });
 
@@ -251,15 +290,22 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expectProblem(await pay(order.id), 503, 'dependency-unavailable');
       await api().get('/health/ready').expect(200);
       const metrics = await api().get('/metrics').expect(200);
-      expect(metrics.text).toMatch(/http_client_request_duration_seconds_count\{peer="payment-service",method="POST",route="\/payments",status_code="503"\} \d+/);
-      expect(metrics.text).toMatch(/http_server_requests_total\{method="POST",route="\/orders\/:id\/pay",status_code="503"\} \d+/);
+      expect(metrics.text).toMatch(
+        /http_client_request_duration_seconds_count\{peer="payment-service",method="POST",route="\/payments",status_code="503"\} \d+/,
+      );
+      expect(metrics.text).toMatch(
+        /http_server_requests_total\{method="POST",route="\/orders\/:id\/pay",status_code="503"\} \d+/,
+      );
       expect(service.logs.some((l) => l.includes('retrying a call to a dependency'))).toBe(true);
     });
 
     it('forwards its request id, and an idempotency key, to the services it calls', async () => {
       const order = await newOrder();
       await pay(order.id).set('x-request-id', 'order-req-42').expect(200);
-      expect(proxy.lastHeaders).toMatchObject({ 'x-request-id': 'order-req-42', 'idempotency-key': expect.stringMatching(/^order:/) });
+      expect(proxy.lastHeaders).toMatchObject({
+        'x-request-id': 'order-req-42',
+        'idempotency-key': expect.stringMatching(/^order:/),
+      });
       expect(service.logs.some((l) => l.includes('"request_id":"order-req-42"'))).toBe(true);
     });
   });
@@ -267,10 +313,15 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
 
 describe('order-service with user-service down or hung', () => {
   it('answers 503 with Retry-After, fast, when user-service refuses connections', async () => {
-    const service = await startTestService('pglite', { userServiceUrl: 'http://127.0.0.1:9', paymentServiceUrl: 'http://127.0.0.1:9' });
+    const service = await startTestService('pglite', {
+      userServiceUrl: 'http://127.0.0.1:9',
+      paymentServiceUrl: 'http://127.0.0.1:9',
+    });
     try {
       const started = performance.now();
-      const res = await request(service.server).post('/orders').send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
+      const res = await request(service.server)
+        .post('/orders')
+        .send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ type: 'urn:problem-type:dependency-unavailable', dependency: 'user-service' });
       expect(res.headers['retry-after']).toBe('2');
@@ -283,10 +334,16 @@ describe('order-service with user-service down or hung', () => {
 
   it('answers 503 within its timeouts when user-service never answers, writing nothing', async () => {
     const hung = await hangingServer();
-    const service = await startTestService('pglite', { userServiceUrl: hung.url, paymentServiceUrl: 'http://127.0.0.1:9', userServiceTimeoutMs: 200 });
+    const service = await startTestService('pglite', {
+      userServiceUrl: hung.url,
+      paymentServiceUrl: 'http://127.0.0.1:9',
+      userServiceTimeoutMs: 200,
+    });
     try {
       const started = performance.now();
-      const res = await request(service.server).post('/orders').send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
+      const res = await request(service.server)
+        .post('/orders')
+        .send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
       expect(res.status).toBe(503);
       expect(performance.now() - started).toBeLessThan(3 * 200 + 1_500);
       expect((await service.db.query('SELECT * FROM orders')).rowCount).toBe(0);

@@ -25,7 +25,9 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
   const idempotency = new IdempotencyStore(db, { staleAfterMs: 4 * config.providerTimeoutMs + 10_000 });
   const provider = providerFor(config.paymentProvider);
-  const payments = new Payments(db, new PaymentRepository(db), provider, { providerTimeoutMs: config.providerTimeoutMs });
+  const payments = new Payments(db, new PaymentRepository(db), provider, {
+    providerTimeoutMs: config.providerTimeoutMs,
+  });
   const app = await buildApp({ runtime, payments, idempotency });
   runtime.onClose('fastify', () => app.close());
 

@@ -13,10 +13,19 @@ export interface TestService extends ServiceContext {
 }
 
 /** The real app on a fresh, migrated database of the given engine, with the sandbox provider. */
-export async function startTestService(engine: Engine, options: { providerTimeoutMs?: number } = {}): Promise<TestService> {
-  const context = await serviceContext({ service: 'payment-service', engine, migrationsDir: join(__dirname, '../src/migrations') });
+export async function startTestService(
+  engine: Engine,
+  options: { providerTimeoutMs?: number } = {},
+): Promise<TestService> {
+  const context = await serviceContext({
+    service: 'payment-service',
+    engine,
+    migrationsDir: join(__dirname, '../src/migrations'),
+  });
   const provider = new SandboxProvider();
-  const payments = new Payments(context.db, new PaymentRepository(context.db), provider, { providerTimeoutMs: options.providerTimeoutMs ?? 2_000 });
+  const payments = new Payments(context.db, new PaymentRepository(context.db), provider, {
+    providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
+  });
   const app = await buildApp({ runtime: context.runtime, payments, idempotency: new IdempotencyStore(context.db) });
   return {
     ...context,

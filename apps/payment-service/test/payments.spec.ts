@@ -27,7 +27,12 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
   const expectProblem = (res: request.Response, status: number, code: string) => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: `urn:problem-type:${code}`, status, title: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({
+      type: `urn:problem-type:${code}`,
+      status,
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
   };
   const paymentRows = async (reference: string) =>
     (await service.db.query<{ status: string }>('SELECT status FROM payments WHERE reference = $1', [reference])).rows;
@@ -195,14 +200,20 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
     it('lists payments for a reference, paging in creation order', async () => {
       const reference = `order-${randomUUID()}`;
       const ids: string[] = [];
-      for (const [token, status] of [['tok_chargeDeclined', 402], ['tok_visa', 201], ['tok_mastercard', 201]] as const) {
+      for (const [token, status] of [
+        ['tok_chargeDeclined', 402],
+        ['tok_visa', 201],
+        ['tok_mastercard', 201],
+      ] as const) {
         const res = await pay(body({ reference, method: { type: 'card', token } }));
         expect(res.status).toBe(status);
         ids.push(res.body.id ?? res.body.paymentId);
       }
       const first = await api().get(`/payments?reference=${reference}&limit=2`).expect(200);
       expect(first.body.items.map((p: { id: string }) => p.id)).toEqual(ids.slice(0, 2));
-      const second = await api().get(`/payments?reference=${reference}&limit=2&cursor=${first.body.nextCursor}`).expect(200);
+      const second = await api()
+        .get(`/payments?reference=${reference}&limit=2&cursor=${first.body.nextCursor}`)
+        .expect(200);
       expect(second.body).toEqual({ items: [expect.objectContaining({ id: ids[2] })], nextCursor: null });
     });
 
@@ -255,7 +266,11 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
       expectProblem(await refund(randomUUID()), 404, 'not-found');
       const payment = (await pay(body()).expect(201)).body;
       expectProblem(await refund(payment.id, null), 400, 'validation-error');
-      expectProblem(await api().post(`/payments/${payment.id}/refunds`).set('idempotency-key', 'x').send({ amountCents: 1 }), 400, 'validation-error');
+      expectProblem(
+        await api().post(`/payments/${payment.id}/refunds`).set('idempotency-key', 'x').send({ amountCents: 1 }),
+        400,
+        'validation-error',
+      );
     });
   });
 
@@ -264,14 +279,31 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
       await api().get('/health/ready').expect(200);
       await api().get(`/payments/${randomUUID()}`).expect(404);
       const metrics = await api().get('/metrics').expect(200);
-      expect(metrics.text).toMatch(/http_server_requests_total\{method="GET",route="\/payments\/:id",status_code="404"\} \d+/);
+      expect(metrics.text).toMatch(
+        /http_server_requests_total\{method="GET",route="\/payments\/:id",status_code="404"\} \d+/,
+      );
       const unknown = await api().get('/nope');
       expectProblem(unknown, 404, 'route-not-found');
       expect(unknown.headers['x-content-type-options']).toBe('nosniff');
       expect(unknown.headers['x-powered-by']).toBeUndefined();
-      expectProblem(await api().post('/payments').set('idempotency-key', 'k').set('content-type', 'text/plain').send('x'), 415, 'unsupported-media-type');
-      expectProblem(await api().post('/payments').set('idempotency-key', 'k').set('content-type', 'application/json').send('{'), 400, 'malformed-json');
-      expectProblem(await api().post('/payments').set('idempotency-key', 'k').send({ reference: 'x'.repeat(101 * 1024) }), 413, 'payload-too-large');
+      expectProblem(
+        await api().post('/payments').set('idempotency-key', 'k').set('content-type', 'text/plain').send('x'),
+        415,
+        'unsupported-media-type',
+      );
+      expectProblem(
+        await api().post('/payments').set('idempotency-key', 'k').set('content-type', 'application/json').send('{'),
+        400,
+        'malformed-json',
+      );
+      expectProblem(
+        await api()
+          .post('/payments')
+          .set('idempotency-key', 'k')
+          .send({ reference: 'x'.repeat(101 * 1024) }),
+        413,
+        'payload-too-large',
+      );
     });
   });
 });

@@ -50,11 +50,22 @@ async function startService(name: string, env: Record<string, string> = {}) {
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
   const started = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, ms: performance.now() - started, type: res.headers.get('content-type') };
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    ms: performance.now() - started,
+    type: res.headers.get('content-type'),
+  };
 };
 
-if (!hasPostgres) it.todo('a PostgreSQL outage in the middle of traffic (not run: no PostgreSQL server binaries on this machine)');
+if (!hasPostgres)
+  it.todo('a PostgreSQL outage in the middle of traffic (not run: no PostgreSQL server binaries on this machine)');
 
 (hasPostgres ? describe : () => undefined)('a PostgreSQL outage in the middle of traffic', () => {
   beforeAll(async () => {
@@ -63,10 +74,15 @@ if (!hasPostgres) it.todo('a PostgreSQL outage in the middle of traffic (not run
     adminUrl = execFileSync(SCRIPT, ['start', dir, String(port)], { encoding: 'utf8' }).trim();
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
-    for (const service of ['user-service', 'order-service', 'payment-service']) await admin.query(`CREATE DATABASE ${service.replace('-service', '')}_db`);
+    for (const service of ['user-service', 'order-service', 'payment-service'])
+      await admin.query(`CREATE DATABASE ${service.replace('-service', '')}_db`);
     await admin.end();
     await Promise.all([startService('user-service'), startService('payment-service')]);
-    await startService('order-service', { USER_SERVICE_URL: urls['user-service'] as string, PAYMENT_SERVICE_URL: urls['payment-service'] as string, PAYMENT_SERVICE_TIMEOUT_MS: '4000' });
+    await startService('order-service', {
+      USER_SERVICE_URL: urls['user-service'] as string,
+      PAYMENT_SERVICE_URL: urls['payment-service'] as string,
+      PAYMENT_SERVICE_TIMEOUT_MS: '4000',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -76,10 +92,22 @@ if (!hasPostgres) it.todo('a PostgreSQL outage in the middle of traffic (not run
   });
 
   it('fails fast with 503, keeps the processes up, recovers by itself, and leaves no half-written rows', async () => {
-    const user = await post(`${urls['user-service']}/users`, { email: `outage-${randomUUID()}@example.com`, name: 'Outage' });
+    const user = await post(`${urls['user-service']}/users`, {
+      email: `outage-${randomUUID()}@example.com`,
+      name: 'Outage',
+    });
     expect(user.status).toBe(201);
-    const order = () => post(`${urls['order-service']}/orders`, { userId: user.body['id'], currency: 'EUR', items: [{ sku: 'A', quantity: 2, unitPriceCents: 700 }, { sku: 'B', quantity: 1, unitPriceCents: 99 }] });
-    const pay = (id: unknown) => post(`${urls['order-service']}/orders/${String(id)}/pay`, { paymentMethod: { type: 'card', token: 'tok_visa' } });
+    const order = () =>
+      post(`${urls['order-service']}/orders`, {
+        userId: user.body['id'],
+        currency: 'EUR',
+        items: [
+          { sku: 'A', quantity: 2, unitPriceCents: 700 },
+          { sku: 'B', quantity: 1, unitPriceCents: 99 },
+        ],
+      });
+    const pay = (id: unknown) =>
+      post(`${urls['order-service']}/orders/${String(id)}/pay`, { paymentMethod: { type: 'card', token: 'tok_visa' } });
 
     // Traffic that writes, while the server is stopped under it.
     let stop = false;
@@ -99,7 +127,11 @@ if (!hasPostgres) it.todo('a PostgreSQL outage in the middle of traffic (not run
     const during = [
       await order(),
       await post(`${urls['user-service']}/users`, { email: `down-${randomUUID()}@example.com`, name: 'Down' }),
-      await post(`${urls['payment-service']}/payments`, { amountCents: 100, currency: 'EUR', reference: 'down', method: { type: 'card', token: 'tok_visa' } }, { 'idempotency-key': randomUUID() }),
+      await post(
+        `${urls['payment-service']}/payments`,
+        { amountCents: 100, currency: 'EUR', reference: 'down', method: { type: 'card', token: 'tok_visa' } },
+        { 'idempotency-key': randomUUID() },
+      ),
     ];
     for (const result of during) {
       expect(result.status).toBe(503);
@@ -118,7 +150,8 @@ if (!hasPostgres) it.todo('a PostgreSQL outage in the middle of traffic (not run
 
     // Back: every service recovers with no restart.
     execFileSync(SCRIPT, ['start', dir, String(port)]);
-    for (const service of Object.keys(children)) await waitForHttp(`${urls[service]}/health/ready`, { timeoutMs: 15_000 });
+    for (const service of Object.keys(children))
+      await waitForHttp(`${urls[service]}/health/ready`, { timeoutMs: 15_000 });
     const after = await order();
     expect(after.status).toBe(201);
     expect((await pay(after.body['id'])).status).toBe(200);
@@ -129,12 +162,22 @@ if (!hasPostgres) it.todo('a PostgreSQL outage in the middle of traffic (not run
     const payments = new pg.Client({ connectionString: databaseUrl('payment-service') });
     await Promise.all([orders.connect(), payments.connect()]);
     try {
-      const { rows: orphans } = await orders.query('SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)');
+      const { rows: orphans } = await orders.query(
+        'SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)',
+      );
       expect(orphans).toEqual([]);
-      const { rows: paid } = await orders.query<{ id: string; total_cents: string; currency: string; payment_id: string }>("SELECT id, total_cents, currency, payment_id FROM orders WHERE status = 'PAID'");
+      const { rows: paid } = await orders.query<{
+        id: string;
+        total_cents: string;
+        currency: string;
+        payment_id: string;
+      }>("SELECT id, total_cents, currency, payment_id FROM orders WHERE status = 'PAID'");
       expect(paid.length).toBeGreaterThan(0);
       for (const o of paid) {
-        const { rows } = await payments.query<{ id: string; amount_cents: string; currency: string }>("SELECT id, amount_cents, currency FROM payments WHERE reference = $1 AND status = 'SUCCEEDED'", [o.id]);
+        const { rows } = await payments.query<{ id: string; amount_cents: string; currency: string }>(
+          "SELECT id, amount_cents, currency FROM payments WHERE reference = $1 AND status = 'SUCCEEDED'",
+          [o.id],
+        );
         expect(rows).toEqual([{ id: o.payment_id, amount_cents: o.total_cents, currency: o.currency }]);
       }
     } finally {

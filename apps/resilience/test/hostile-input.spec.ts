@@ -21,7 +21,15 @@ async function start(name: string, env: Record<string, string> = {}): Promise<Se
   const port = await freePort();
   const dist = join(WORKSPACE_ROOT, 'dist/apps', name);
   const child = startNode(['-r', join(dist, 'instrument.cjs'), join(dist, 'main.cjs')], {
-    env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dataRoot, name), LOG_LEVEL: 'warn', NODE_OPTIONS: '--max-old-space-size=64 --max-semi-space-size=2', ...env },
+    env: {
+      PATH: process.env['PATH'],
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dataRoot, name),
+      LOG_LEVEL: 'warn',
+      NODE_OPTIONS: '--max-old-space-size=64 --max-semi-space-size=2',
+      ...env,
+    },
     keepLines: 200,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -29,14 +37,18 @@ async function start(name: string, env: Record<string, string> = {}): Promise<Se
   return { url, process: child };
 }
 
-const rssKiB = (s: Service) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.process.child.pid}/status`, 'utf8'))?.[1] ?? 0);
+const rssKiB = (s: Service) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.process.child.pid}/status`, 'utf8'))?.[1] ?? 0);
 
 beforeAll(async () => {
   dataRoot = mkdtempSync(join(tmpdir(), 'hostile-'));
   const [users, payments] = await Promise.all([start('user-service'), start('payment-service')]);
   services['user-service'] = users;
   services['payment-service'] = payments;
-  services['order-service'] = await start('order-service', { USER_SERVICE_URL: users.url, PAYMENT_SERVICE_URL: payments.url });
+  services['order-service'] = await start('order-service', {
+    USER_SERVICE_URL: users.url,
+    PAYMENT_SERVICE_URL: payments.url,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -45,7 +57,9 @@ afterAll(async () => {
   const out = join(WORKSPACE_ROOT, 'dist/resilience');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'hostile-input.json'), `${JSON.stringify({ requestsPerEndpoint: tried }, null, 2)}\n`);
-  process.stdout.write(`Hostile input: ${Object.values(tried).reduce((a, b) => a + b, 0)} requests: ${JSON.stringify(tried)}\n`);
+  process.stdout.write(
+    `Hostile input: ${Object.values(tried).reduce((a, b) => a + b, 0)} requests: ${JSON.stringify(tried)}\n`,
+  );
   expect(codes).toEqual([0, 0, 0]);
 });
 
@@ -70,9 +84,19 @@ const FIXED_BODIES: Body[] = [
   { raw: '{"amountCents":-1,"currency":"EUR","reference":"r","method":{"type":"card","token":"tok_visa"}}' },
   { raw: '{"amountCents":10.5,"currency":"EUR","reference":"r","method":{"type":"card","token":"tok_visa"}}' },
   { raw: '{"amountCents":"100","currency":"EUR","reference":"r","method":{"type":"card","token":"tok_visa"}}' },
-  { raw: JSON.stringify({ items: [{ sku: 'a', quantity: 1e308, unitPriceCents: -0 }], currency: 'EUR', userId: randomUUID() }) },
+  {
+    raw: JSON.stringify({
+      items: [{ sku: 'a', quantity: 1e308, unitPriceCents: -0 }],
+      currency: 'EUR',
+      userId: randomUUID(),
+    }),
+  },
   { raw: JSON.stringify({ name: 'x'.repeat(5_000), email: `${'a'.repeat(300)}@b.co` }) },
-  { raw: JSON.stringify({ paymentMethod: { type: 'card', token: 'tok_visa', extra: { deep: { deeper: [1, 2, { x: null }] } } } }) },
+  {
+    raw: JSON.stringify({
+      paymentMethod: { type: 'card', token: 'tok_visa', extra: { deep: { deeper: [1, 2, { x: null }] } } },
+    }),
+  },
   { raw: deep(5_000) },
   { raw: `{"a":${deep(2_000)}}` },
   { raw: JSON.stringify({ big: 'x'.repeat(150 * 1024) }) },
@@ -87,16 +111,62 @@ const generatedBodies = fc.sample(
     fc.jsonValue().map((v) => ({ raw: JSON.stringify(v) })),
     fc.object({ maxDepth: 3 }).map((v) => ({ raw: JSON.stringify(v) ?? 'null' })),
     fc.string({ unit: 'binary', maxLength: 200 }).map((s) => ({ raw: s })),
-    fc.record({ email: fc.string({ unit: 'binary', maxLength: 80 }), name: fc.string({ unit: 'binary', maxLength: 120 }) }).map((v) => ({ raw: JSON.stringify(v) })),
-    fc.record({ amountCents: fc.oneof(fc.integer(), fc.double()), currency: fc.string({ maxLength: 5 }), reference: fc.string({ unit: 'binary', maxLength: 300 }), method: fc.record({ type: fc.string(), token: fc.string() }) }).map((v) => ({ raw: JSON.stringify(v) })),
+    fc
+      .record({
+        email: fc.string({ unit: 'binary', maxLength: 80 }),
+        name: fc.string({ unit: 'binary', maxLength: 120 }),
+      })
+      .map((v) => ({ raw: JSON.stringify(v) })),
+    fc
+      .record({
+        amountCents: fc.oneof(fc.integer(), fc.double()),
+        currency: fc.string({ maxLength: 5 }),
+        reference: fc.string({ unit: 'binary', maxLength: 300 }),
+        method: fc.record({ type: fc.string(), token: fc.string() }),
+      })
+      .map((v) => ({ raw: JSON.stringify(v) })),
   ),
   { numRuns: 40, seed: 20261126 },
 );
-const hostileIds = ['not-a-uuid', '%00', '..%2F..%2Fetc%2Fpasswd', 'x'.repeat(2_000), '%E2%80%AE', randomUUID(), '1 OR 1=1', '%ff%fe'];
-const hostileQueries = ['limit=-1', 'limit=1e9', 'limit=abc', 'cursor=%00', 'cursor=' + 'A'.repeat(5_000), 'limit=1&limit=2', '__proto__[polluted]=yes', 'constructor[prototype][polluted]=yes', 'status=PAID%00', 'userId=x&reference=%F0%9F%92%A5'];
-const hostileHeaders: Record<string, string>[] = [{}, { 'idempotency-key': '' }, { 'idempotency-key': 'k'.repeat(300) }, { 'idempotency-key': ' spaces and !@#$%^&*() symbols ' }, { 'x-request-id': '<script>' }, { 'content-length': 'abc' }];
+const hostileIds = [
+  'not-a-uuid',
+  '%00',
+  '..%2F..%2Fetc%2Fpasswd',
+  'x'.repeat(2_000),
+  '%E2%80%AE',
+  randomUUID(),
+  '1 OR 1=1',
+  '%ff%fe',
+];
+const hostileQueries = [
+  'limit=-1',
+  'limit=1e9',
+  'limit=abc',
+  'cursor=%00',
+  'cursor=' + 'A'.repeat(5_000),
+  'limit=1&limit=2',
+  '__proto__[polluted]=yes',
+  'constructor[prototype][polluted]=yes',
+  'status=PAID%00',
+  'userId=x&reference=%F0%9F%92%A5',
+];
+const hostileHeaders: Record<string, string>[] = [
+  {},
+  { 'idempotency-key': '' },
+  { 'idempotency-key': 'k'.repeat(300) },
+  { 'idempotency-key': ' spaces and !@#$%^&*() symbols ' },
+  { 'x-request-id': '<script>' },
+  { 'content-length': 'abc' },
+];
 
-async function hit(endpoint: string, service: string, method: string, path: string, body?: Body, headers: Record<string, string> = {}) {
+async function hit(
+  endpoint: string,
+  service: string,
+  method: string,
+  path: string,
+  body?: Body,
+  headers: Record<string, string> = {},
+) {
   const key = `${service} ${method} ${endpoint}`;
   tried[key] = (tried[key] ?? 0) + 1;
   let res: Response;
@@ -110,7 +180,9 @@ async function hit(endpoint: string, service: string, method: string, path: stri
     // A request the server refuses at the HTTP level (a malformed header the client itself sends) is not a crash.
     const child = services[service]?.process;
     if (child?.child.exitCode !== null || child.child.signalCode !== null) {
-      throw new Error(`${service} crashed on ${method} ${path}: ${(error as Error).message}\n${child?.stderr.slice(-20).join('\n')}\n${child?.stdout.slice(-5).join('\n')}`);
+      throw new Error(
+        `${service} crashed on ${method} ${path}: ${(error as Error).message}\n${child?.stderr.slice(-20).join('\n')}\n${child?.stdout.slice(-5).join('\n')}`,
+      );
     }
     return;
   }
@@ -120,7 +192,12 @@ async function hit(endpoint: string, service: string, method: string, path: stri
   if (res.status >= 400) {
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const problem = JSON.parse(text) as Record<string, unknown>;
-    expect(problem).toMatchObject({ type: expect.stringMatching(/^urn:problem-type:/), title: expect.any(String), status: res.status, detail: expect.any(String) });
+    expect(problem).toMatchObject({
+      type: expect.stringMatching(/^urn:problem-type:/),
+      title: expect.any(String),
+      status: res.status,
+      detail: expect.any(String),
+    });
   }
 }
 
@@ -147,18 +224,30 @@ describe('hostile input', () => {
     for (const [name, service] of Object.entries(services)) baseline[name] = rssKiB(service);
   });
 
-  it.each(ENDPOINTS)('%s %s %s never answers 5xx and always answers problem details', async (service, method, template) => {
-    const paths = template.includes('{id}') ? hostileIds.map((id) => template.replace('{id}', id)) : [template];
-    for (const path of paths) {
-      if (method === 'GET' && !template.includes('{id}')) {
-        for (const query of hostileQueries) await hit(template, service, method, `${path}?${query}`);
-        continue;
+  it.each(ENDPOINTS)(
+    '%s %s %s never answers 5xx and always answers problem details',
+    async (service, method, template) => {
+      const paths = template.includes('{id}') ? hostileIds.map((id) => template.replace('{id}', id)) : [template];
+      for (const path of paths) {
+        if (method === 'GET' && !template.includes('{id}')) {
+          for (const query of hostileQueries) await hit(template, service, method, `${path}?${query}`);
+          continue;
+        }
+        for (const headers of hostileHeaders) await hit(template, service, method, path, { raw: '{}' }, headers);
+        const bodies = path === paths[0] ? [...FIXED_BODIES, ...generatedBodies] : FIXED_BODIES.slice(0, 6);
+        for (const body of bodies)
+          await hit(
+            template,
+            service,
+            method,
+            path,
+            body,
+            method === 'POST' && template.startsWith('/payments') ? { 'idempotency-key': randomUUID() } : {},
+          );
       }
-      for (const headers of hostileHeaders) await hit(template, service, method, path, { raw: '{}' }, headers);
-      const bodies = path === paths[0] ? [...FIXED_BODIES, ...generatedBodies] : FIXED_BODIES.slice(0, 6);
-      for (const body of bodies) await hit(template, service, method, path, body, method === 'POST' && template.startsWith('/payments') ? { 'idempotency-key': randomUUID() } : {});
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
   it('leaves no prototype polluted and every service still serving normally', async () => {
     const user = await fetch(`${services['user-service']?.url}/users`, {
@@ -167,7 +256,13 @@ describe('hostile input', () => {
       body: JSON.stringify({ email: `after-${randomUUID()}@example.com`, name: 'After' }),
     });
     expect(user.status).toBe(201);
-    expect(Object.keys((await user.json()) as object).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'updatedAt']);
+    expect(Object.keys((await user.json()) as object).sort()).toEqual([
+      'createdAt',
+      'email',
+      'id',
+      'name',
+      'updatedAt',
+    ]);
     for (const service of Object.values(services)) {
       const ready = await fetch(`${service.url}/health/ready`);
       expect(ready.status).toBe(200);

@@ -16,7 +16,14 @@ async function start(name: string, env: Record<string, string> = {}) {
   const port = await freePort();
   const dist = join(WORKSPACE_ROOT, 'dist/apps', name);
   const child = startNode(['-r', join(dist, 'instrument.cjs'), join(dist, 'main.cjs')], {
-    env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dataRoot, name), LOG_LEVEL: 'error', ...env },
+    env: {
+      PATH: process.env['PATH'],
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dataRoot, name),
+      LOG_LEVEL: 'error',
+      ...env,
+    },
     keepLines: 100,
   });
   children.push(child);
@@ -25,20 +32,27 @@ async function start(name: string, env: Record<string, string> = {}) {
 }
 
 const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(url, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
 /** A small deterministic generator, so a failure replays the same interleaving of intents. */
 function random(seed: number) {
   let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
 }
 
 beforeAll(async () => {
   dataRoot = mkdtempSync(join(tmpdir(), 'money-'));
   await Promise.all([start('user-service'), start('payment-service')]);
-  await start('order-service', { USER_SERVICE_URL: urls['user-service'] as string, PAYMENT_SERVICE_URL: urls['payment-service'] as string });
+  await start('order-service', {
+    USER_SERVICE_URL: urls['user-service'] as string,
+    PAYMENT_SERVICE_URL: urls['payment-service'] as string,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -48,7 +62,10 @@ afterAll(async () => {
 });
 
 it('never charges an order twice and keeps orders, payments and refunds in agreement', async () => {
-  const user = await call('POST', `${urls['user-service']}/users`, { email: `money-${randomUUID()}@example.com`, name: 'Money' });
+  const user = await call('POST', `${urls['user-service']}/users`, {
+    email: `money-${randomUUID()}@example.com`,
+    name: 'Money',
+  });
   const next = random(20261126);
   const orders = await Promise.all(
     Array.from({ length: ORDERS }, (_, i) =>
@@ -62,7 +79,12 @@ it('never charges an order twice and keeps orders, payments and refunds in agree
   expect(orders.every((o) => o.status === 201)).toBe(true);
 
   const pay = (id: unknown, token: string, key?: string) =>
-    call('POST', `${urls['order-service']}/orders/${String(id)}/pay`, { paymentMethod: { type: 'card', token } }, key === undefined ? {} : { 'idempotency-key': key });
+    call(
+      'POST',
+      `${urls['order-service']}/orders/${String(id)}/pay`,
+      { paymentMethod: { type: 'card', token } },
+      key === undefined ? {} : { 'idempotency-key': key },
+    );
   const cancel = (id: unknown) => call('POST', `${urls['order-service']}/orders/${String(id)}/cancel`);
 
   // Every order gets a burst of concurrent intents: retries of one key, a declined card, racing
@@ -99,23 +121,42 @@ it('never charges an order twice and keeps orders, payments and refunds in agree
       paymentId: string | null;
       refundId: string | null;
     };
-    const payments = (await call('GET', `${urls['payment-service']}/payments?reference=${order.id}&limit=100`)).body['items'] as {
+    const payments = (await call('GET', `${urls['payment-service']}/payments?reference=${order.id}&limit=100`)).body[
+      'items'
+    ] as {
       id: string;
       status: string;
       amountCents: number;
       currency: string;
     }[];
     const charged = payments.filter((p) => p.status === 'SUCCEEDED' || p.status === 'REFUNDED');
-    expect({ order: order.id, charges: charged.length }).toEqual({ order: order.id, charges: Math.min(charged.length, 1) });
+    expect({ order: order.id, charges: charged.length }).toEqual({
+      order: order.id,
+      charges: Math.min(charged.length, 1),
+    });
     const [charge] = charged;
     if (order.status === 'PAID') {
-      expect(charge).toMatchObject({ id: order.paymentId, status: 'SUCCEEDED', amountCents: order.totalCents, currency: order.currency });
+      expect(charge).toMatchObject({
+        id: order.paymentId,
+        status: 'SUCCEEDED',
+        amountCents: order.totalCents,
+        currency: order.currency,
+      });
       paidTotal += order.totalCents;
     } else if (order.status === 'CANCELLED' && order.refundId !== null) {
-      expect(charge).toMatchObject({ id: order.paymentId, status: 'REFUNDED', amountCents: order.totalCents, currency: order.currency });
+      expect(charge).toMatchObject({
+        id: order.paymentId,
+        status: 'REFUNDED',
+        amountCents: order.totalCents,
+        currency: order.currency,
+      });
       refundedOrdersTotal += order.totalCents;
     } else {
-      expect({ order: order.id, status: order.status, charge }).toEqual({ order: order.id, status: order.status, charge: undefined });
+      expect({ order: order.id, status: order.status, charge }).toEqual({
+        order: order.id,
+        status: order.status,
+        charge: undefined,
+      });
     }
     for (const p of payments) {
       if (p.status === 'SUCCEEDED') succeededTotal += p.amountCents;

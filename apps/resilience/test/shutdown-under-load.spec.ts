@@ -50,8 +50,16 @@ describe.each(Object.entries(services))('%s under load, then SIGTERM', (service,
     let signalledAt = Infinity;
     void child.exited.then(() => (exited = true));
 
-    const traffic = loop(CONCURRENCY, (agent) => send(agent, `${base}${path}`), () => exited);
-    const readiness = loop(1, (agent) => send(agent, `${base}/health/ready`), () => exited);
+    const traffic = loop(
+      CONCURRENCY,
+      (agent) => send(agent, `${base}${path}`),
+      () => exited,
+    );
+    const readiness = loop(
+      1,
+      (agent) => send(agent, `${base}/health/ready`),
+      () => exited,
+    );
 
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     signalledAt = performance.now();

@@ -24,7 +24,11 @@ const SECRETS = {
   databasePassword: 'pA55w0rd-in-url',
 };
 const SCRIPT = join(WORKSPACE_ROOT, 'tools/postgres/throwaway.sh');
-const hasPostgres = existsSync('/usr/lib/postgresql') && execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true'], { encoding: 'utf8' }).trim() !== '';
+const hasPostgres =
+  existsSync('/usr/lib/postgresql') &&
+  execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true'], {
+    encoding: 'utf8',
+  }).trim() !== '';
 
 let stack: RunningStack;
 let dataRoot: string;
@@ -34,11 +38,16 @@ let logLines = 0;
 
 function scan(where: string, text: string) {
   for (const [name, secret] of Object.entries(SECRETS)) {
-    if (text.includes(secret) || (name.startsWith('card') && text.replace(/\D/g, '').includes(secret.replace(/\D/g, '')))) leaks.push(`${name} in ${where}: ${text.slice(0, 200)}`);
+    if (
+      text.includes(secret) ||
+      (name.startsWith('card') && text.replace(/\D/g, '').includes(secret.replace(/\D/g, '')))
+    )
+      leaks.push(`${name} in ${where}: ${text.slice(0, 200)}`);
   }
 }
 
-const rssKiB = (pid: number | undefined) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+const rssKiB = (pid: number | undefined) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 beforeAll(async () => {
   dataRoot = mkdtempSync(join(tmpdir(), 'soak-'));
@@ -53,7 +62,9 @@ beforeAll(async () => {
       const name = `soak_${service.replace('-service', '')}`;
       await admin.query(`CREATE DATABASE ${name}`);
       // Trust authentication ignores the password, but it is in every service's DATABASE_URL.
-      databaseUrls[service] = url.replace('postgres@', `postgres:${SECRETS.databasePassword}@`).replace(/\/postgres$/, `/${name}`);
+      databaseUrls[service] = url
+        .replace('postgres@', `postgres:${SECRETS.databasePassword}@`)
+        .replace(/\/postgres$/, `/${name}`);
     }
     await admin.end();
   }
@@ -84,7 +95,12 @@ afterAll(async () => {
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${stack.edgeUrl}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: SECRETS.bearer, cookie: SECRETS.cookie, ...headers },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      authorization: SECRETS.bearer,
+      cookie: SECRETS.cookie,
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -95,18 +111,39 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 /** One round of a client: the whole journey, with secrets in headers and a card number refused. */
 async function round(n: number): Promise<string[]> {
   const wrong: string[] = [];
-  const expect = (what: string, status: number, wanted: number) => status !== wanted && wrong.push(`${what}: ${status}`);
+  const expect = (what: string, status: number, wanted: number) =>
+    status !== wanted && wrong.push(`${what}: ${status}`);
   const user = await call('POST', '/users', { email: `soak-${n}-${randomUUID()}@example.com`, name: 'Soak' });
   expect('create user', user.status, 201);
   expect('read user', (await call('GET', `/users/${String(user.body['id'])}`)).status, 200);
-  const order = await call('POST', '/orders', { userId: user.body['id'], currency: 'EUR', items: [{ sku: 'S', quantity: 1 + (n % 3), unitPriceCents: 999 }] });
+  const order = await call('POST', '/orders', {
+    userId: user.body['id'],
+    currency: 'EUR',
+    items: [{ sku: 'S', quantity: 1 + (n % 3), unitPriceCents: 999 }],
+  });
   expect('create order', order.status, 201);
-  const paid = await call('POST', `/orders/${String(order.body['id'])}/pay`, { paymentMethod: { type: 'card', token: SECRETS.token } }, { 'idempotency-key': randomUUID() });
+  const paid = await call(
+    'POST',
+    `/orders/${String(order.body['id'])}/pay`,
+    { paymentMethod: { type: 'card', token: SECRETS.token } },
+    { 'idempotency-key': randomUUID() },
+  );
   expect('pay', paid.status, 200);
   expect('list orders', (await call('GET', `/orders?userId=${String(user.body['id'])}`)).status, 200);
   if (n % 5 === 0) expect('cancel', (await call('POST', `/orders/${String(order.body['id'])}/cancel`)).status, 200);
   const card = n % 2 === 0 ? SECRETS.card : SECRETS.cardGrouped;
-  expect('card refused', (await call('POST', '/payments', { amountCents: 100, currency: 'EUR', reference: `card ${card}`, method: { type: 'card', token: 'tok_visa' } }, { 'idempotency-key': randomUUID() })).status, 400);
+  expect(
+    'card refused',
+    (
+      await call(
+        'POST',
+        '/payments',
+        { amountCents: 100, currency: 'EUR', reference: `card ${card}`, method: { type: 'card', token: 'tok_visa' } },
+        { 'idempotency-key': randomUUID() },
+      )
+    ).status,
+    400,
+  );
   return wrong;
 }
 
@@ -116,7 +153,14 @@ it('serves a minute of mixed traffic with no errors, flat memory and no secret i
   // RSS saws up and down with each garbage collection: compare the lowest sample of the ten
   // seconds after the warm-up with the lowest of the last ten seconds.
   const samples: { at: number; kib: Record<string, number> }[] = [];
-  const sampler = setInterval(() => samples.push({ at: performance.now() - started, kib: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, rssKiB(pid)])) }), 500);
+  const sampler = setInterval(
+    () =>
+      samples.push({
+        at: performance.now() - started,
+        kib: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, rssKiB(pid)])),
+      }),
+    500,
+  );
   let rounds = 0;
   const wrong: string[] = [];
   await Promise.all(
@@ -126,10 +170,17 @@ it('serves a minute of mixed traffic with no errors, flat memory and no secret i
   );
   clearInterval(sampler);
   const lowest = (from: number, to: number) =>
-    Object.fromEntries(Object.keys(pids).map((name) => [name, Math.min(...samples.filter((s) => s.at >= from && s.at < to).map((s) => s.kib[name] ?? Infinity))]));
+    Object.fromEntries(
+      Object.keys(pids).map((name) => [
+        name,
+        Math.min(...samples.filter((s) => s.at >= from && s.at < to).map((s) => s.kib[name] ?? Infinity)),
+      ]),
+    );
   const warm = lowest(WARM_UP_MS, WARM_UP_MS + 10_000);
   const end = lowest(WARM_UP_MS + SOAK_MS - 10_000, Infinity);
-  process.stdout.write(`Soak: ${rounds} rounds (${rounds * 7} requests) in ${Math.round((performance.now() - started) / 1000)} s; ${logLines} log lines; lowest RSS KiB after warm-up ${JSON.stringify(warm)}, at the end ${JSON.stringify(end)}\n`);
+  process.stdout.write(
+    `Soak: ${rounds} rounds (${rounds * 7} requests) in ${Math.round((performance.now() - started) / 1000)} s; ${logLines} log lines; lowest RSS KiB after warm-up ${JSON.stringify(warm)}, at the end ${JSON.stringify(end)}\n`,
+  );
 
   expect(rounds).toBeGreaterThan(100);
   expect(wrong).toEqual([]);

@@ -35,7 +35,12 @@ interface Reply<T = Record<string, unknown>> {
   body: T;
 }
 
-async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+async function call<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
   const res = await fetch(`${stack.edgeUrl}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -46,7 +51,8 @@ async function call<T = Record<string, unknown>>(method: string, path: string, b
 }
 
 const newUser = async () =>
-  (await call<{ id: string }>('POST', '/users', { email: `e2e-${randomUUID()}@example.com`, name: 'E2E Buyer' })).body.id;
+  (await call<{ id: string }>('POST', '/users', { email: `e2e-${randomUUID()}@example.com`, name: 'E2E Buyer' })).body
+    .id;
 const newOrder = async (userId: string) => {
   const res = await call<{ id: string; totalCents: number; status: string }>('POST', '/orders', {
     userId,
@@ -62,7 +68,12 @@ const newOrder = async (userId: string) => {
 const pay = (orderId: string, token = 'tok_visa', headers: Record<string, string> = {}) =>
   call<Record<string, unknown>>('POST', `/orders/${orderId}/pay`, { paymentMethod: { type: 'card', token } }, headers);
 const paymentsOf = async (orderId: string) =>
-  (await call<{ items: { id: string; status: string; amountCents: number; currency: string }[] }>('GET', `/payments?reference=${orderId}`)).body.items;
+  (
+    await call<{ items: { id: string; status: string; amountCents: number; currency: string }[] }>(
+      'GET',
+      `/payments?reference=${orderId}`,
+    )
+  ).body.items;
 
 describe('journeys through the edge', () => {
   it('create a user, order for them, pay once, then cancel and get refunded', async () => {
@@ -76,17 +87,30 @@ describe('journeys through the edge', () => {
     expect(paid.body).toMatchObject({ status: 'PAID', paymentId: expect.any(String) });
     const payments = await paymentsOf(order.id);
     expect(payments).toEqual([
-      expect.objectContaining({ id: paid.body['paymentId'], status: 'SUCCEEDED', amountCents: order.totalCents, currency: 'GBP' }),
+      expect.objectContaining({
+        id: paid.body['paymentId'],
+        status: 'SUCCEEDED',
+        amountCents: order.totalCents,
+        currency: 'GBP',
+      }),
     ]);
 
     const cancelled = await call('POST', `/orders/${order.id}/cancel`);
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentId: paid.body['paymentId'], refundId: expect.any(String) });
+    expect(cancelled.body).toMatchObject({
+      status: 'CANCELLED',
+      paymentId: paid.body['paymentId'],
+      refundId: expect.any(String),
+    });
     expect((await call('GET', `/payments/${paid.body['paymentId']}`)).body).toMatchObject({ status: 'REFUNDED' });
   });
 
   it('refuses an order for an unknown user with 422', async () => {
-    const res = await call('POST', '/orders', { userId: randomUUID(), currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPriceCents: 100 }] });
+    const res = await call('POST', '/orders', {
+      userId: randomUUID(),
+      currency: 'EUR',
+      items: [{ sku: 'A', quantity: 1, unitPriceCents: 100 }],
+    });
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ type: 'urn:problem-type:unprocessable' });
   });
@@ -95,7 +119,10 @@ describe('journeys through the edge', () => {
     const order = await newOrder(await newUser());
     const declined = await pay(order.id, 'tok_insufficientFunds');
     expect(declined.status).toBe(402);
-    expect(declined.body).toMatchObject({ type: 'urn:problem-type:payment-declined', failureCode: 'insufficient_funds' });
+    expect(declined.body).toMatchObject({
+      type: 'urn:problem-type:payment-declined',
+      failureCode: 'insufficient_funds',
+    });
     expect((await call('GET', `/orders/${order.id}`)).body).toMatchObject({ status: 'PENDING' });
     expect((await pay(order.id, 'tok_mastercard')).status).toBe(200);
     expect((await paymentsOf(order.id)).map((p) => p.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
@@ -117,13 +144,22 @@ describe('journeys through the edge', () => {
       const res = await call('GET', path);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ type: 'urn:problem-type:not-found', title: expect.any(String), status: 404, detail: expect.any(String), instance: path });
+      expect(res.body).toMatchObject({
+        type: 'urn:problem-type:not-found',
+        title: expect.any(String),
+        status: 404,
+        detail: expect.any(String),
+        instance: path,
+      });
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
       expect(res.headers.get('x-powered-by')).toBeNull();
       expect(res.headers.get('x-request-id')).toBe(res.body['requestId']);
     }
-    for (const [path, body] of [['/users', { email: 'nope' }], ['/orders', { userId: 'x' }]] as const) {
+    for (const [path, body] of [
+      ['/users', { email: 'nope' }],
+      ['/orders', { userId: 'x' }],
+    ] as const) {
       const res = await call('POST', path, body);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ type: 'urn:problem-type:validation-error', errors: expect.any(Array) });
@@ -135,16 +171,27 @@ describe('journeys through the edge', () => {
 
   it('answers the edge health check itself and 404 for paths no service owns', async () => {
     expect((await call('GET', '/health')).status).toBe(200);
-    for (const path of ['/', '/metrics', '/health/ready', '/usersX']) expect((await call('GET', path)).status).toBe(404);
+    for (const path of ['/', '/metrics', '/health/ready', '/usersX'])
+      expect((await call('GET', path)).status).toBe(404);
   });
 
   it('joins one pay request into one trace across order-service and payment-service', async () => {
     const order = await newOrder(await newUser());
     expect((await pay(order.id)).status).toBe(200);
-    const orderSpan = await receiver.waitFor((s) => s.service === 'order-service' && s.kind === 2 && s.attributes['http.route'] === '/orders/:id/pay');
-    const paymentSpan = await receiver.waitFor((s) => s.service === 'payment-service' && s.kind === 2 && s.traceId === orderSpan.traceId);
+    const orderSpan = await receiver.waitFor(
+      (s) => s.service === 'order-service' && s.kind === 2 && s.attributes['http.route'] === '/orders/:id/pay',
+    );
+    const paymentSpan = await receiver.waitFor(
+      (s) => s.service === 'payment-service' && s.kind === 2 && s.traceId === orderSpan.traceId,
+    );
     expect(paymentSpan.traceId).toBe(orderSpan.traceId);
-    const clientSpan = await receiver.waitFor((s) => s.service === 'order-service' && s.kind === 3 && s.traceId === orderSpan.traceId && s.spanId === paymentSpan.parentSpanId);
+    const clientSpan = await receiver.waitFor(
+      (s) =>
+        s.service === 'order-service' &&
+        s.kind === 3 &&
+        s.traceId === orderSpan.traceId &&
+        s.spanId === paymentSpan.parentSpanId,
+    );
     expect(clientSpan).toBeDefined();
   });
 });

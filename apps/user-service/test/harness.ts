@@ -12,6 +12,10 @@ export interface TestService extends ServiceContext {
 
 /** The real app on a fresh, migrated database of the given engine. */
 export async function startTestService(engine: Engine): Promise<TestService> {
-  const context = await serviceContext({ service: 'user-service', engine, migrationsDir: join(__dirname, '../src/migrations') });
+  const context = await serviceContext({
+    service: 'user-service',
+    engine,
+    migrationsDir: join(__dirname, '../src/migrations'),
+  });
   return { ...context, app: buildApp({ runtime: context.runtime, users: new Users(new UserRepository(context.db)) }) };
 }

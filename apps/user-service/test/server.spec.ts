@@ -59,7 +59,9 @@ describe('user-service main', () => {
   });
 
   it('stops at once with one line naming a bad variable, and exit code 78', async () => {
-    const child = startNode([main], { env: { PATH: process.env['PATH'], PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db' } });
+    const child = startNode([main], {
+      env: { PATH: process.env['PATH'], PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db' },
+    });
     expect(await child.exited).toBe(78);
     expect(child.stderr.filter(Boolean)).toEqual([
       'Invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty"); DATABASE_URL must use postgres or postgresql.',
@@ -69,12 +71,21 @@ describe('user-service main', () => {
   it('starts with the embedded database, answers ready, and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'user-service-'));
     const port = await freePort();
-    const child = startNode([main], { env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir } });
+    const child = startNode([main], {
+      env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child, timeoutMs: 30_000 });
       expect(await child.stop('SIGTERM')).toBe(0);
       const messages = child.stdout.map((line) => JSON.parse(line).msg);
-      expect(messages).toEqual(expect.arrayContaining(['database migrated', 'user-service listening', 'shutdown started', 'shutdown complete']));
+      expect(messages).toEqual(
+        expect.arrayContaining([
+          'database migrated',
+          'user-service listening',
+          'shutdown started',
+          'shutdown complete',
+        ]),
+      );
     } finally {
       await child.stop('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

@@ -18,7 +18,12 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
   const expectProblem = (res: request.Response, status: number, code: string) => {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: `urn:problem-type:${code}`, status, title: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({
+      type: `urn:problem-type:${code}`,
+      status,
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
     expect(JSON.stringify(res.body)).not.toMatch(/stack|SELECT|INSERT|users_email_key/);
   };
 
@@ -33,7 +38,9 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
         updatedAt: res.body.createdAt,
       });
       expect(res.headers['location']).toBe(`/users/${res.body.id}`);
-      await api().get(res.headers['location'] as string).expect(200, res.body);
+      await api()
+        .get(res.headers['location'] as string)
+        .expect(200, res.body);
     });
 
     it('refuses an email already used, whatever its case (409)', async () => {
@@ -63,8 +70,16 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
     });
 
     it('answers malformed JSON 400, a non-JSON body 415 and a body over 100 kB 413', async () => {
-      expectProblem(await api().post('/users').set('content-type', 'application/json').send('{"email":'), 400, 'malformed-json');
-      expectProblem(await api().post('/users').set('content-type', 'text/plain').send('email=x'), 415, 'unsupported-media-type');
+      expectProblem(
+        await api().post('/users').set('content-type', 'application/json').send('{"email":'),
+        400,
+        'malformed-json',
+      );
+      expectProblem(
+        await api().post('/users').set('content-type', 'text/plain').send('email=x'),
+        415,
+        'unsupported-media-type',
+      );
       expectProblem(await create({ email: 'x@example.com', name: 'x'.repeat(101 * 1024) }), 413, 'payload-too-large');
       expect((await api().get('/users')).body.items).toEqual([]);
     });
@@ -82,7 +97,8 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
   describe('GET /users', () => {
     it('pages through users in creation order', async () => {
       const created = [];
-      for (let i = 0; i < 5; i++) created.push((await create({ email: `u${i}@example.com`, name: `User ${i}` }).expect(201)).body);
+      for (let i = 0; i < 5; i++)
+        created.push((await create({ email: `u${i}@example.com`, name: `User ${i}` }).expect(201)).body);
       const first = await api().get('/users?limit=2').expect(200);
       expect(first.body.items).toEqual(created.slice(0, 2));
       expect(typeof first.body.nextCursor).toBe('string');
@@ -119,7 +135,12 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
       const user = (await create({ email: 'old@example.com', name: 'Old' }).expect(201)).body;
       await new Promise((resolve) => setTimeout(resolve, 5));
       const renamed = await api().patch(`/users/${user.id}`).send({ name: 'New' }).expect(200);
-      expect(renamed.body).toMatchObject({ id: user.id, email: 'old@example.com', name: 'New', createdAt: user.createdAt });
+      expect(renamed.body).toMatchObject({
+        id: user.id,
+        email: 'old@example.com',
+        name: 'New',
+        createdAt: user.createdAt,
+      });
       expect(renamed.body.updatedAt > user.updatedAt).toBe(true);
       const moved = await api().patch(`/users/${user.id}`).send({ email: ' NEW@Example.com' }).expect(200);
       expect(moved.body).toMatchObject({ email: 'new@example.com', name: 'New' });
@@ -129,7 +150,11 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
     it('answers 409 when the new email belongs to someone else, and changes nothing', async () => {
       await create({ email: 'taken@example.com', name: 'A' }).expect(201);
       const user = (await create({ email: 'mine@example.com', name: 'B' }).expect(201)).body;
-      expectProblem(await api().patch(`/users/${user.id}`).send({ email: 'TAKEN@example.com', name: 'C' }), 409, 'conflict');
+      expectProblem(
+        await api().patch(`/users/${user.id}`).send({ email: 'TAKEN@example.com', name: 'C' }),
+        409,
+        'conflict',
+      );
       await api().get(`/users/${user.id}`).expect(200, user);
     });
 
@@ -139,7 +164,11 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
       expectProblem(await api().patch(`/users/${user.id}`).send({ name: '' }), 400, 'validation-error');
       expectProblem(await api().patch(`/users/${user.id}`).send({ id: 'x' }), 400, 'validation-error');
       expectProblem(await api().patch('/users/bad-id').send({ name: 'x' }), 400, 'validation-error');
-      expectProblem(await api().patch('/users/6f1c3f6e-8f7a-4b7e-9a53-0b8f5a1d2c3e').send({ name: 'x' }), 404, 'not-found');
+      expectProblem(
+        await api().patch('/users/6f1c3f6e-8f7a-4b7e-9a53-0b8f5a1d2c3e').send({ name: 'x' }),
+        404,
+        'not-found',
+      );
     });
   });
 
@@ -159,7 +188,9 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
       expect(ready.body).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' } } });
       await api().get('/users/6f1c3f6e-8f7a-4b7e-9a53-0b8f5a1d2c3e').expect(404);
       const metrics = await api().get('/metrics').expect(200);
-      expect(metrics.text).toMatch(/http_server_requests_total\{method="GET",route="\/users\/:id",status_code="404"\} \d+/);
+      expect(metrics.text).toMatch(
+        /http_server_requests_total\{method="GET",route="\/users\/:id",status_code="404"\} \d+/,
+      );
     });
 
     it('sends helmet headers and no x-powered-by, and answers unknown routes with a 404 problem', async () => {
@@ -172,7 +203,13 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
     it('logs one line per request with the route template', async () => {
       await api().get('/users?limit=1').set('x-request-id', 'trace-me').expect(200);
       const line = service.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === 'trace-me');
-      expect(line).toMatchObject({ msg: 'request completed', method: 'GET', route: '/users', status_code: 200, service: 'user-service' });
+      expect(line).toMatchObject({
+        msg: 'request completed',
+        method: 'GET',
+        route: '/users',
+        status_code: 200,
+        service: 'user-service',
+      });
     });
   });
 });

@@ -64,7 +64,12 @@ export function jsonBody({ limitBytes }: JsonBodyOptions): RequestHandler[] {
  * is a URIError with status 400. Anything else stays unknown (a 500).
  */
 export function fromExpressError(error: unknown): ProblemError | undefined {
-  if (error instanceof URIError || (error instanceof Error && (error as { status?: unknown }).status === 400 && (error as { expose?: unknown }).expose === true)) {
+  if (
+    error instanceof URIError ||
+    (error instanceof Error &&
+      (error as { status?: unknown }).status === 400 &&
+      (error as { expose?: unknown }).expose === true)
+  ) {
     return new ProblemError(problems.badRequest, 'The request path or query is not valid (a bad percent-encoding?).');
   }
   return undefined;
@@ -89,7 +94,11 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorReques
       return;
     }
     const requestId = (req as { id?: unknown }).id;
-    const rendered = renderProblem(isProblemError(error) ? error : (fromExpressError(error) ?? error), pathOf(req.originalUrl), typeof requestId === 'string' ? requestId : undefined);
+    const rendered = renderProblem(
+      isProblemError(error) ? error : (fromExpressError(error) ?? error),
+      pathOf(req.originalUrl),
+      typeof requestId === 'string' ? requestId : undefined,
+    );
     if (rendered.unexpected) options.onUnexpected?.(error, req);
     res.status(rendered.status).set(rendered.headers).send(JSON.stringify(rendered.body));
   };

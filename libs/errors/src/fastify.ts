@@ -56,14 +56,21 @@ const send = (request: FastifyRequest, reply: FastifyReply, error: unknown, opti
  * percent-encoding, FST_ERR_BAD_URL), which never reach the error handler, as problem details too.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  return send(request, reply, fromFastifyError(error) ?? new ProblemError(problems.badRequest, 'The request could not be processed as sent.'), {});
+  return send(
+    request,
+    reply,
+    fromFastifyError(error) ?? new ProblemError(problems.badRequest, 'The request could not be processed as sent.'),
+    {},
+  );
 }
 
 /** Renders every error, and every unmatched route, as RFC 9457 problem details. */
 export const problemDetails = fp<ProblemDetailsOptions>(
   async (app: FastifyInstance, options) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const translated = isProblemError(error) ? error : (fromFastifyError(error, app.initialConfig.bodyLimit) ?? error);
+      const translated = isProblemError(error)
+        ? error
+        : (fromFastifyError(error, app.initialConfig.bodyLimit) ?? error);
       return send(request, reply, translated, options);
     });
     app.setNotFoundHandler((request, reply) =>

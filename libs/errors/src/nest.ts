@@ -43,10 +43,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     let translated: unknown = exception;
     if (!isProblemError(exception)) {
       translated =
-        exception instanceof HttpException && exception.getStatus() < 500 ? fromHttpException(exception, request) : exception;
+        exception instanceof HttpException && exception.getStatus() < 500
+          ? fromHttpException(exception, request)
+          : exception;
     }
     const requestId = (request as { id?: unknown }).id;
-    const rendered = renderProblem(translated, pathOf(request.originalUrl), typeof requestId === 'string' ? requestId : undefined);
+    const rendered = renderProblem(
+      translated,
+      pathOf(request.originalUrl),
+      typeof requestId === 'string' ? requestId : undefined,
+    );
     if (rendered.unexpected) this.options.onUnexpected?.(exception, request);
     response.status(rendered.status).set(rendered.headers).send(JSON.stringify(rendered.body));
   }

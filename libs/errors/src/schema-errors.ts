@@ -22,7 +22,11 @@ function toFieldError(location: FieldError['in'], error: SchemaError): FieldErro
   const field = pointerToField(error.instancePath);
   switch (error.keyword) {
     case 'additionalProperties':
-      return { in: location, field: join(field, String(error.params['additionalProperty'])), message: 'is not allowed' };
+      return {
+        in: location,
+        field: join(field, String(error.params['additionalProperty'])),
+        message: 'is not allowed',
+      };
     case 'required':
       return { in: location, field: join(field, String(error.params['missingProperty'])), message: 'is required' };
     case 'format':
@@ -44,7 +48,11 @@ export function validationProblem(location: FieldError['in'], schemaErrors: read
     errors.push(fieldError);
   }
   const fields = [...new Set(errors.map((e) => e.field || '(body)'))].join(', ');
-  return new ProblemError(problems.validation, `Invalid ${location === 'body' ? 'request body' : location}: ${fields}.`, {
-    errors,
-  });
+  return new ProblemError(
+    problems.validation,
+    `Invalid ${location === 'body' ? 'request body' : location}: ${fields}.`,
+    {
+      errors,
+    },
+  );
 }

@@ -86,7 +86,9 @@ export class HealthRegistry {
   async readiness(): Promise<HealthReport> {
     if (this.#shuttingDown) return { status: 'error', checks: {}, reason: 'shutting down' };
     if (!this.#started) return { status: 'error', checks: {}, reason: 'starting' };
-    const entries = await Promise.all([...this.#checks.values()].map(async (c) => [c.name, await this.#run(c)] as const));
+    const entries = await Promise.all(
+      [...this.#checks.values()].map(async (c) => [c.name, await this.#run(c)] as const),
+    );
     const checks = Object.fromEntries(entries);
     // Shutdown may have begun while the checks ran.
     const failed = this.#shuttingDown || entries.some(([, result]) => result.status === 'error');

@@ -41,7 +41,11 @@ describe.each(Object.keys(frameworks))('health adapter for %s', (framework) => {
   beforeEach(async () => {
     dbUp = true;
     registry = new HealthRegistry();
-    registry.register({ name: 'db', timeoutMs: 100, check: async () => (dbUp ? undefined : new Promise(() => undefined)) });
+    registry.register({
+      name: 'db',
+      timeoutMs: 100,
+      check: async () => (dbUp ? undefined : new Promise(() => undefined)),
+    });
     harness = await (frameworks[framework] as (registry: HealthRegistry) => Promise<Harness>)(registry);
   });
   afterEach(() => harness.close());

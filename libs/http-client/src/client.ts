@@ -116,7 +116,12 @@ export class HttpClient {
       } catch (error) {
         lastReason = (error as Error).message;
         if (attempt >= attempts) {
-          throw new UnreachableError(this.peer, `${this.peer} ${options.method} ${options.route}: ${lastReason}`, attempt, { cause: error });
+          throw new UnreachableError(
+            this.peer,
+            `${this.peer} ${options.method} ${options.route}: ${lastReason}`,
+            attempt,
+            { cause: error },
+          );
         }
       }
       this.#options.onRetry?.({ peer: this.peer, route: options.route, attempt, reason: lastReason });
@@ -136,7 +141,9 @@ export class HttpClient {
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const started = performance.now();
     const observe = (status: number) =>
-      this.#histogram?.labels({ peer: this.peer, method: options.method, route: options.route, status_code: String(status) }).observe((performance.now() - started) / 1000);
+      this.#histogram
+        ?.labels({ peer: this.peer, method: options.method, route: options.route, status_code: String(status) })
+        .observe((performance.now() - started) / 1000);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
 
     return new Promise<HttpResponse<T>>((resolve, reject) => {
@@ -147,7 +154,9 @@ export class HttpClient {
           agent: this.#agent,
           headers: {
             accept: 'application/json',
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
             ...options.headers,
           },
         },

@@ -40,12 +40,21 @@ describe('HttpClient against a real server', () => {
   });
   afterEach(() => client.close());
 
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) =>
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  const json =
+    (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
+    (_req, res) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
   it('sends JSON with its headers and parses the JSON answer', async () => {
     handler = json(201, { ok: true });
-    const res = await client.call({ method: 'POST', path: '/things?x=1', route: '/things', body: { a: 1 }, headers: { 'x-request-id': 'r1' }, idempotent: false });
+    const res = await client.call({
+      method: 'POST',
+      path: '/things?x=1',
+      route: '/things',
+      body: { a: 1 },
+      headers: { 'x-request-id': 'r1' },
+      idempotent: false,
+    });
     expect(res).toMatchObject({ status: 201, body: { ok: true } });
     expect(hits[0]).toMatchObject({ method: 'POST', url: '/things?x=1', body: '{"a":1}' });
     expect(hits[0]?.headers).toMatchObject({ 'content-type': 'application/json', 'x-request-id': 'r1' });
@@ -76,7 +85,9 @@ describe('HttpClient against a real server', () => {
   it('times out a hung call on every attempt and reports it unreachable, in bounded time', async () => {
     handler = () => undefined; // never answers
     const started = performance.now();
-    const error = await client.call({ method: 'GET', path: '/slow', route: '/slow', idempotent: true }).catch((e: unknown) => e);
+    const error = await client
+      .call({ method: 'GET', path: '/slow', route: '/slow', idempotent: true })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnreachableError);
     expect((error as UnreachableError).attempts).toBe(3);
     expect((error as Error).message).toMatch(/test-peer GET \/slow: no answer within 200 ms/);
@@ -84,8 +95,16 @@ describe('HttpClient against a real server', () => {
   });
 
   it('reports a refused connection as unreachable', async () => {
-    const refused = new HttpClient({ peer: 'gone', baseUrl: new URL('http://127.0.0.1:9'), timeoutMs: 500, maxAttempts: 2, backoffMs: 1 });
-    await expect(refused.call({ method: 'GET', path: '/', route: '/', idempotent: true })).rejects.toThrow(/gone GET \/: connect ECONNREFUSED/);
+    const refused = new HttpClient({
+      peer: 'gone',
+      baseUrl: new URL('http://127.0.0.1:9'),
+      timeoutMs: 500,
+      maxAttempts: 2,
+      backoffMs: 1,
+    });
+    await expect(refused.call({ method: 'GET', path: '/', route: '/', idempotent: true })).rejects.toThrow(
+      /gone GET \/: connect ECONNREFUSED/,
+    );
     refused.close();
   });
 
@@ -93,6 +112,8 @@ describe('HttpClient against a real server', () => {
     handler = json(200, {});
     await client.call({ method: 'GET', path: '/users/abc', route: '/users/:id', idempotent: true });
     const text = await registry.metrics();
-    expect(text).toContain('http_client_request_duration_seconds_count{peer="test-peer",method="GET",route="/users/:id",status_code="200"} 1');
+    expect(text).toContain(
+      'http_client_request_duration_seconds_count{peer="test-peer",method="GET",route="/users/:id",status_code="200"} 1',
+    );
   });
 });

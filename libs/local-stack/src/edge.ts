@@ -15,7 +15,15 @@ export interface Edge {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
 /**
  * The local stand-in for the production ALB: routes by path prefix from the shared route table,
@@ -25,7 +33,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const fixed = (res: ServerResponse, response: { status: number; contentType: string; body: string }) =>
-    res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store' }).end(response.body);
+    res
+      .writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store' })
+      .end(response.body);
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
@@ -42,7 +52,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       return;
     }
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     const forwardedFor = req.headers['x-forwarded-for'];
     headers['x-forwarded-for'] = [forwardedFor, req.socket.remoteAddress].filter(Boolean).join(', ');
     headers['x-forwarded-proto'] = 'http';
@@ -51,7 +62,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
       (upstreamRes) => {
         const responseHeaders: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(upstreamRes.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) responseHeaders[name] = value;
+        for (const [name, value] of Object.entries(upstreamRes.headers))
+          if (value !== undefined && !HOP_BY_HOP.has(name)) responseHeaders[name] = value;
         res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders);
         upstreamRes.pipe(res);
       },
@@ -61,7 +73,12 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         fixed(res, {
           status: 502,
           contentType: 'application/problem+json',
-          body: JSON.stringify({ type: 'urn:problem-type:bad-gateway', title: 'Bad gateway', status: 502, detail: `${route?.service} did not answer.` }),
+          body: JSON.stringify({
+            type: 'urn:problem-type:bad-gateway',
+            title: 'Bad gateway',
+            status: 502,
+            detail: `${route?.service} did not answer.`,
+          }),
         });
       } else res.destroy();
     });

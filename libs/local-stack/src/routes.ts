@@ -35,7 +35,8 @@ export function workspaceFile(relative: string, from = __dirname): string {
 export function loadRoutes(file = workspaceFile(ROUTES_FILE)): RouteTable {
   const table = JSON.parse(readFileSync(file, 'utf8')) as RouteTable;
   for (const route of table.routes) {
-    if (!/^\/[a-z0-9-]+$/.test(route.path)) throw new Error(`${file}: route path ${route.path} must be one lower-case segment`);
+    if (!/^\/[a-z0-9-]+$/.test(route.path))
+      throw new Error(`${file}: route path ${route.path} must be one lower-case segment`);
   }
   return table;
 }

@@ -50,7 +50,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const dataRoot = options.dataRoot ?? '.data';
   const localPort = (service: ServiceName) => table.routes.find((r) => r.service === service)?.localPort ?? 0;
   const ports = Object.fromEntries(
-    await Promise.all(SERVICES.map(async (s) => [s, options.ports === 'free' ? await freePort() : localPort(s)] as const)),
+    await Promise.all(
+      SERVICES.map(async (s) => [s, options.ports === 'free' ? await freePort() : localPort(s)] as const),
+    ),
   ) as Record<ServiceName, number>;
   const url = (service: ServiceName) => `http://127.0.0.1:${ports[service]}`;
 
@@ -58,7 +60,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   let edge: Edge | undefined;
   const stop = async () => {
     await edge?.close();
-    const codes = await Promise.all(SERVICES.map(async (s) => [s, (await started[s]?.process.stop('SIGTERM')) ?? 'not started'] as const));
+    const codes = await Promise.all(
+      SERVICES.map(async (s) => [s, (await started[s]?.process.stop('SIGTERM')) ?? 'not started'] as const),
+    );
     return Object.fromEntries(codes) as Record<ServiceName, number | string>;
   };
 
@@ -67,27 +71,34 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const dataDir = join(dataRoot, service);
       mkdirSync(dataDir, { recursive: true });
       const databaseUrl = options.databaseUrls?.[service];
-      const child = startNode(['--enable-source-maps', '-r', join(distDir, service, 'instrument.cjs'), join(distDir, service, 'main.cjs')], {
-        env: {
-          PATH: process.env['PATH'],
-          PORT: String(ports[service]),
-          HOST: '127.0.0.1',
-          DATA_DIR: dataDir,
-          ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-          USER_SERVICE_URL: url('user-service'),
-          PAYMENT_SERVICE_URL: url('payment-service'),
-          ...options.env,
-          ...options.serviceEnv?.[service],
+      const child = startNode(
+        ['--enable-source-maps', '-r', join(distDir, service, 'instrument.cjs'), join(distDir, service, 'main.cjs')],
+        {
+          env: {
+            PATH: process.env['PATH'],
+            PORT: String(ports[service]),
+            HOST: '127.0.0.1',
+            DATA_DIR: dataDir,
+            ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+            USER_SERVICE_URL: url('user-service'),
+            PAYMENT_SERVICE_URL: url('payment-service'),
+            ...options.env,
+            ...options.serviceEnv?.[service],
+          },
+          onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
+          keepLines: options.keepLines,
         },
-        onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
-        keepLines: options.keepLines,
-      });
+      );
       started[service] = { url: url(service), process: child };
     }
     await Promise.all(
       SERVICES.map(async (s) => {
         const child = started[s]?.process;
-        await waitForHttp(`${url(s)}/health/ready`, { process: child, timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 20 });
+        await waitForHttp(`${url(s)}/health/ready`, {
+          process: child,
+          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          intervalMs: 20,
+        });
         if (child !== undefined) options.onReady?.(s, child);
       }),
     );

@@ -28,7 +28,9 @@ describe('the local edge', () => {
     for (const route of table.routes) {
       const server = createServer((req, res) => {
         seen.push({ service: route.service, url: req.url, headers: req.headers });
-        res.writeHead(201, { 'content-type': 'application/json', 'x-from': route.service }).end(JSON.stringify({ service: route.service }));
+        res
+          .writeHead(201, { 'content-type': 'application/json', 'x-from': route.service })
+          .end(JSON.stringify({ service: route.service }));
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       upstreams.push(server);
@@ -42,11 +44,19 @@ describe('the local edge', () => {
   });
 
   it('forwards the path and query unchanged to the service that owns the prefix, with its answer', async () => {
-    const res = await fetch(`${edge.url}/orders/abc/pay?x=1`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-request-id': 'r1' } });
+    const res = await fetch(`${edge.url}/orders/abc/pay?x=1`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'r1' },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-from')).toBe('order-service');
     expect(seen.at(-1)).toMatchObject({ service: 'order-service', url: '/orders/abc/pay?x=1' });
-    expect(seen.at(-1)?.headers).toMatchObject({ 'x-request-id': 'r1', 'x-forwarded-proto': 'http', 'x-forwarded-for': expect.stringContaining('127.0.0.1') });
+    expect(seen.at(-1)?.headers).toMatchObject({
+      'x-request-id': 'r1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-for': expect.stringContaining('127.0.0.1'),
+    });
     expect((await fetch(`${edge.url}/users`)).headers.get('x-from')).toBe('user-service');
     expect((await fetch(`${edge.url}/payments/1`)).headers.get('x-from')).toBe('payment-service');
   });
@@ -59,7 +69,7 @@ describe('the local edge', () => {
     expect(seen.length).toBe(before);
   });
 
-  it('answers everything else with a 404 problem, including the services\' own internal paths', async () => {
+  it("answers everything else with a 404 problem, including the services' own internal paths", async () => {
     for (const path of ['/', '/usersX', '/health/ready', '/metrics', '/admin']) {
       const res = await fetch(`${edge.url}${path}`);
       expect(res.status).toBe(404);

@@ -12,10 +12,12 @@ export const REDACTED_CARD = '[REDACTED-PAN]';
  * run; or a UUID, which is matched only to be left alone (its digit groups can look like a
  * grouped card number, and ids are everywhere in logs and references).
  */
-const UUID_OR_CARD = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/gi;
+const UUID_OR_CARD =
+  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/gi;
 const UUID_LENGTH = 36;
 
-const isCard = (match: string): boolean => !(match.length === UUID_LENGTH && match[8] === '-') && luhnValid(match.replace(/[ -]/g, ''));
+const isCard = (match: string): boolean =>
+  !(match.length === UUID_LENGTH && match[8] === '-') && luhnValid(match.replace(/[ -]/g, ''));
 
 /** True for a digit string that passes the Luhn checksum, as every payment card number does. */
 export function luhnValid(digits: string): boolean {
@@ -48,7 +50,8 @@ export function redactCardNumbers(text: string): string {
 }
 
 /** Key names whose values are secrets wherever they appear, at any depth. */
-export const SECRET_KEY = /(?:password|passwd|secret|token|authorization|cookie|api[-_]?key|credential|database_?url|dsn)/i;
+export const SECRET_KEY =
+  /(?:password|passwd|secret|token|authorization|cookie|api[-_]?key|credential|database_?url|dsn)/i;
 
 const JSON_STRING = String.raw`"(?:[^"\\]|\\.)*"`;
 const JSON_SCALAR = String.raw`(?:${JSON_STRING}|-?\d[\d.eE+-]*|true|false)`;

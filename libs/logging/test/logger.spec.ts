@@ -42,12 +42,22 @@ describe('createLogger', () => {
     const { raw, destination } = capture();
     const log = createLogger({ service: 'svc', version: '1', destination });
     log.info(
-      { headers: { authorization: 'Bearer s3cr3t', cookie: 'session=abc' }, body: { card: { number: '4242424242424242' }, password: 'pw' } },
+      {
+        headers: { authorization: 'Bearer s3cr3t', cookie: 'session=abc' },
+        body: { card: { number: '4242424242424242' }, password: 'pw' },
+      },
       'paid with 4000 0566 5566 5556',
     );
     log.error({ err: new Error('declined card 5555555555554444') }, 'failure');
     const all = raw.join('\n');
-    for (const secret of ['s3cr3t', 'session=abc', '4242424242424242', '4000 0566 5566 5556', '5555555555554444', '"pw"']) {
+    for (const secret of [
+      's3cr3t',
+      'session=abc',
+      '4242424242424242',
+      '4000 0566 5566 5556',
+      '5555555555554444',
+      '"pw"',
+    ]) {
       expect(all).not.toContain(secret);
     }
   });

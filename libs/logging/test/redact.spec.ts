@@ -1,4 +1,12 @@
-import { containsCardNumber, luhnValid, redactCardNumbers, redactLine, redactSecretMembers, REDACTED, REDACTED_CARD } from '../src/index';
+import {
+  containsCardNumber,
+  luhnValid,
+  redactCardNumbers,
+  redactLine,
+  redactSecretMembers,
+  REDACTED,
+  REDACTED_CARD,
+} from '../src/index';
 
 describe('card number redaction', () => {
   it('knows Luhn-valid numbers from others', () => {
@@ -12,7 +20,11 @@ describe('card number redaction', () => {
     ['grouped by spaces', 'pan=4111 1111 1111 1111.', 'pan=[REDACTED-PAN].'],
     ['grouped by dashes', '5555-5555-5555-4444', REDACTED_CARD],
     ['15-digit Amex', '"n":"378282246310005"', `"n":"${REDACTED_CARD}"`],
-    ['19 digits', '6011000990139424000 x', '6011000990139424000 x'.replace(/^\d+/, (d) => (luhnValid(d) ? REDACTED_CARD : d))],
+    [
+      '19 digits',
+      '6011000990139424000 x',
+      '6011000990139424000 x'.replace(/^\d+/, (d) => (luhnValid(d) ? REDACTED_CARD : d)),
+    ],
   ])('redacts %s', (_name, input, expected) => {
     expect(redactCardNumbers(input)).toBe(expected);
   });

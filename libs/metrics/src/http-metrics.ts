@@ -34,7 +34,10 @@ export function createHttpMetrics(registry: Registry): HttpMetrics {
     labelNames,
     registers: [registry],
   });
-  const children = new Map<string, { duration: ReturnType<typeof duration.labels>; requests: ReturnType<typeof requests.labels> }>();
+  const children = new Map<
+    string,
+    { duration: ReturnType<typeof duration.labels>; requests: ReturnType<typeof requests.labels> }
+  >();
 
   return {
     observe(method, route, statusCode, durationSeconds) {

@@ -1,3 +1,9 @@
 export { createHttpMetrics, DURATION_BUCKETS, UNMATCHED_ROUTE, type HttpMetrics } from './http-metrics';
-export { createMetricsRegistry, METRICS_PATH, scrape, type MetricsRegistryOptions, type MetricsResponse } from './registry';
+export {
+  createMetricsRegistry,
+  METRICS_PATH,
+  scrape,
+  type MetricsRegistryOptions,
+  type MetricsResponse,
+} from './registry';
 export type { Registry } from 'prom-client';

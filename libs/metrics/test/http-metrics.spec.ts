@@ -11,8 +11,12 @@ describe('HTTP RED metrics', () => {
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(body).toContain('http_server_requests_total{method="GET",route="/users/:id",status_code="200"} 2');
     expect(body).toContain('http_server_requests_total{method="POST",route="/users",status_code="409"} 1');
-    expect(body).toContain('http_server_request_duration_seconds_bucket{le="0.025",method="GET",route="/users/:id",status_code="200"} 1');
-    expect(body).toContain('http_server_request_duration_seconds_count{method="GET",route="/users/:id",status_code="200"} 2');
+    expect(body).toContain(
+      'http_server_request_duration_seconds_bucket{le="0.025",method="GET",route="/users/:id",status_code="200"} 1',
+    );
+    expect(body).toContain(
+      'http_server_request_duration_seconds_count{method="GET",route="/users/:id",status_code="200"} 2',
+    );
   });
 
   it('folds unknown methods into one value so a scanner cannot grow the series', async () => {

@@ -33,7 +33,11 @@ export type Currency = keyof typeof CURRENCIES;
 export const SUPPORTED_CURRENCIES = Object.freeze(Object.keys(CURRENCIES) as Currency[]);
 
 /** A supported currency code, as a JSON Schema (one `enum`, so a bad value gives one clear error). */
-export const CurrencySchema = Type.Unsafe<Currency>({ type: 'string', enum: [...SUPPORTED_CURRENCIES], description: 'ISO 4217 code' });
+export const CurrencySchema = Type.Unsafe<Currency>({
+  type: 'string',
+  enum: [...SUPPORTED_CURRENCIES],
+  description: 'ISO 4217 code',
+});
 
 /** The largest amount in minor units any payment or order may carry (10^13: far beyond any cart, far below 2^53). */
 export const MAX_AMOUNT_MINOR = 10_000_000_000_000;

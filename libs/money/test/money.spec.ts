@@ -17,7 +17,11 @@ describe('currencies', () => {
   it('validate as one enum with one clear error', () => {
     const validate = validator(Type.Object({ currency: CurrencySchema }));
     expect(validate({ currency: 'USD' })).toEqual({ currency: 'USD' });
-    expect(() => validate({ currency: 'usd' })).toThrow(expect.objectContaining({ errors: [{ in: 'body', field: 'currency', message: 'must be equal to one of the allowed values' }] }));
+    expect(() => validate({ currency: 'usd' })).toThrow(
+      expect.objectContaining({
+        errors: [{ in: 'body', field: 'currency', message: 'must be equal to one of the allowed values' }],
+      }),
+    );
   });
 
   it('keep every amount a safe integer', () => {

@@ -42,7 +42,9 @@ export function requestFingerprint(...parts: unknown[]): string {
               .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
           )
         : value;
-  return createHash('sha256').update(JSON.stringify(parts.map(canonical))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map(canonical)))
+    .digest('hex');
 }
 
 interface KeyRow {
@@ -84,7 +86,14 @@ export class IdempotencyStore {
             OR (idempotency_keys.state = 'in_progress' AND idempotency_keys.locked_at < $6
                 AND idempotency_keys.request_hash = EXCLUDED.request_hash)
        RETURNING key`,
-      [scope, key, fingerprint, now.toISOString(), new Date(now.getTime() + this.#ttlMs).toISOString(), new Date(now.getTime() - this.#staleAfterMs).toISOString()],
+      [
+        scope,
+        key,
+        fingerprint,
+        now.toISOString(),
+        new Date(now.getTime() + this.#ttlMs).toISOString(),
+        new Date(now.getTime() - this.#staleAfterMs).toISOString(),
+      ],
     );
     if (claimed.rowCount > 0) return { state: 'started' };
 
@@ -99,7 +108,11 @@ export class IdempotencyStore {
     if (row.state === 'in_progress' || row.response_status === null) return { state: 'in-progress' };
     return {
       state: 'replay',
-      response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}'), body: row.response_body ?? '' },
+      response: {
+        status: row.response_status,
+        headers: JSON.parse(row.response_headers ?? '{}'),
+        body: row.response_body ?? '',
+      },
     };
   }
 
@@ -114,11 +127,15 @@ export class IdempotencyStore {
 
   /** Gives the key back after a failure that changed nothing (a provider error), so a retry runs again. */
   async release(scope: string, key: string): Promise<void> {
-    await this.#db.query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'", [scope, key]);
+    await this.#db.query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'", [
+      scope,
+      key,
+    ]);
   }
 
   /** Deletes keys past their time to live; returns how many. */
   async purgeExpired(): Promise<number> {
-    return (await this.#db.query('DELETE FROM idempotency_keys WHERE expires_at < $1', [this.#now().toISOString()])).rowCount;
+    return (await this.#db.query('DELETE FROM idempotency_keys WHERE expires_at < $1', [this.#now().toISOString()]))
+      .rowCount;
   }
 }

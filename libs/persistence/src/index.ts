@@ -10,7 +10,14 @@ export {
   type QueryResult,
   type Session,
 } from './database';
-export { loadMigrations, migrate, MIGRATION_LOCK_KEY, MigrationError, type Migration, type MigrationReport } from './migrations';
+export {
+  loadMigrations,
+  migrate,
+  MIGRATION_LOCK_KEY,
+  MigrationError,
+  type Migration,
+  type MigrationReport,
+} from './migrations';
 export { databaseHealthCheck, openDatabase, type OpenDatabaseOptions } from './open';
 export { decodeCursor, encodeCursor, nextCursor } from './cursor';
 export { databaseSettings, startDatabase, type DatabaseConfig, type DatabaseHost } from './service-database';

@@ -23,7 +23,9 @@ export function loadMigrations(folder: string): Migration[] {
     .map((file) => {
       const match = FILE_NAME.exec(file);
       if (match === null) {
-        throw new MigrationError(`Migration file ${join(folder, file)} must be named NNN_description.sql (lower case).`);
+        throw new MigrationError(
+          `Migration file ${join(folder, file)} must be named NNN_description.sql (lower case).`,
+        );
       }
       const sql = readFileSync(join(folder, file), 'utf8');
       return {

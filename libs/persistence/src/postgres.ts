@@ -18,7 +18,9 @@ export interface PostgresOptions {
 const INT8_OID = 20;
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 const wrap = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -91,12 +93,7 @@ export function openPostgres(options: PostgresOptions): Database {
           }
         }),
       ),
-    withSession: (work) =>
-      wrap(() =>
-        withClient((client) =>
-          work(sessionOn(client)),
-        ),
-      ),
+    withSession: (work) => wrap(() => withClient((client) => work(sessionOn(client)))),
     ping: () => wrap(async () => void (await pool.query('SELECT 1'))),
     close: () => pool.end(),
   };

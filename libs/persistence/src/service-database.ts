@@ -36,7 +36,11 @@ export interface DatabaseHost {
  * Opens the service's database (PostgreSQL or the embedded engine), applies its migrations
  * under the migration lock, makes it a readiness check and closes it on shutdown.
  */
-export async function startDatabase(host: DatabaseHost, config: DatabaseConfig, migrationsDir: string): Promise<Database> {
+export async function startDatabase(
+  host: DatabaseHost,
+  config: DatabaseConfig,
+  migrationsDir: string,
+): Promise<Database> {
   const migrations = loadMigrations(migrationsDir);
   const db = await openDatabase({
     url: config.databaseUrl?.toString(),

@@ -72,7 +72,12 @@ export interface ServiceContext {
  * What a service's tests build its real app on: a migrated database of the given engine and a
  * runtime as the process would have it, its logs captured.
  */
-export async function serviceContext(options: { service: string; engine: Engine; migrationsDir: string; logLevel?: LogLevel }): Promise<ServiceContext> {
+export async function serviceContext(options: {
+  service: string;
+  engine: Engine;
+  migrationsDir: string;
+  logLevel?: LogLevel;
+}): Promise<ServiceContext> {
   const db = await createTestDatabase(options.engine);
   await migrate(db, loadMigrations(options.migrationsDir));
   const logs: string[] = [];

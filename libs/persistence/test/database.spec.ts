@@ -25,9 +25,14 @@ describe.each(testEngines())('database on %s', (engine) => {
   afterEach(() => db.close());
 
   it('applies migrations once, records them, and finds nothing to do the second time', async () => {
-    expect(await migrate(db, migrations)).toEqual({ applied: ['001_create_notes', '002_add_author'], alreadyApplied: 0 });
+    expect(await migrate(db, migrations)).toEqual({
+      applied: ['001_create_notes', '002_add_author'],
+      alreadyApplied: 0,
+    });
     expect(await migrate(db, migrations)).toEqual({ applied: [], alreadyApplied: 2 });
-    const { rows } = await db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+    const { rows } = await db.query<{ version: number; name: string }>(
+      'SELECT version, name FROM schema_migrations ORDER BY version',
+    );
     expect(rows).toEqual([
       { version: 1, name: '001_create_notes' },
       { version: 2, name: '002_add_author' },
@@ -43,10 +48,14 @@ describe.each(testEngines())('database on %s', (engine) => {
   it('stops on a failing migration with a clear message and leaves it unapplied', async () => {
     const failing = loadMigrations(join(__dirname, 'fixtures/failing'));
     await expect(migrate(db, failing)).rejects.toThrow(MigrationError);
-    await expect(migrate(db, failing)).rejects.toThrow(/^Migration 002_broken failed: column "tags" of relation "notes" already exists$/);
+    await expect(migrate(db, failing)).rejects.toThrow(
+      /^Migration 002_broken failed: column "tags" of relation "notes" already exists$/,
+    );
     const { rows } = await db.query<{ name: string }>('SELECT name FROM schema_migrations');
     expect(rows.map((r) => r.name)).toEqual(['001_create_notes']);
-    const columns = await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'tags'");
+    const columns = await db.query(
+      "SELECT 1 FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'tags'",
+    );
     expect(columns.rowCount).toBe(0);
   });
 

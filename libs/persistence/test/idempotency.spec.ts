@@ -66,7 +66,9 @@ describe.each(testEngines())('IdempotencyStore on %s', (engine) => {
 
 describe('requestFingerprint', () => {
   it('ignores key order but nothing else', () => {
-    expect(requestFingerprint({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(requestFingerprint({ b: { d: 'x', c: [1, 2] }, a: 1 }));
+    expect(requestFingerprint({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(
+      requestFingerprint({ b: { d: 'x', c: [1, 2] }, a: 1 }),
+    );
     expect(requestFingerprint({ a: 1 })).not.toBe(requestFingerprint({ a: 2 }));
     expect(requestFingerprint({ a: [1, 2] })).not.toBe(requestFingerprint({ a: [2, 1] }));
     expect(requestFingerprint('p1', {})).not.toBe(requestFingerprint('p2', {}));

@@ -62,7 +62,10 @@ export const env = {
   optionalString: (variable: string, options: { readonly secret?: boolean } = {}): Setting<string | undefined> =>
     setting<string | undefined>(variable, { ...options, optional: true }, (raw) => raw),
 
-  integer: (variable: string, options: Options<number> & { readonly min: number; readonly max: number }): Setting<number> =>
+  integer: (
+    variable: string,
+    options: Options<number> & { readonly min: number; readonly max: number },
+  ): Setting<number> =>
     setting(variable, options, (raw) => integer(raw, options.min, options.max, options.secret ?? false)),
 
   port: (variable: string, options: Options<number> = {}): Setting<number> =>
@@ -93,13 +96,17 @@ export const env = {
         throw new Error(`must be an absolute URL${describe(raw, options.secret ?? false)}`);
       }
       if (!options.protocols.includes(url.protocol)) {
-        throw new Error(`must use ${options.protocols.map((p) => p.replace(/:$/, '')).join(' or ')}${describe(raw, options.secret ?? false)}`);
+        throw new Error(
+          `must use ${options.protocols.map((p) => p.replace(/:$/, '')).join(' or ')}${describe(raw, options.secret ?? false)}`,
+        );
       }
       return url;
     }),
 
-  optionalUrl: (variable: string, options: { readonly protocols: readonly string[]; readonly secret?: boolean }): Setting<URL | undefined> =>
-    env.url(variable, { ...options, optional: true }) as Setting<URL | undefined>,
+  optionalUrl: (
+    variable: string,
+    options: { readonly protocols: readonly string[]; readonly secret?: boolean },
+  ): Setting<URL | undefined> => env.url(variable, { ...options, optional: true }) as Setting<URL | undefined>,
 
   boolean: (variable: string, options: Options<boolean> = {}): Setting<boolean> =>
     setting(variable, options, (raw) => {

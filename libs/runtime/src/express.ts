@@ -45,8 +45,18 @@ export function observeRequests(runtime: ServiceRuntime): RequestHandler {
 function extendRequest(request: object): void {
   if (Object.prototype.hasOwnProperty.call(request, 'log')) return;
   Object.defineProperties(request, {
-    id: { get(this: Request) { return this.observed?.id ?? ''; }, configurable: true },
-    log: { get(this: Request) { return this.observed?.log; }, configurable: true },
+    id: {
+      get(this: Request) {
+        return this.observed?.id ?? '';
+      },
+      configurable: true,
+    },
+    log: {
+      get(this: Request) {
+        return this.observed?.log;
+      },
+      configurable: true,
+    },
   });
 }
 
@@ -60,7 +70,13 @@ export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatfor
   return {
     before(app: Express): void {
       app.disable('x-powered-by');
-      app.use(observeRequests(runtime), helmet(), healthRouter(runtime.health), metricsRouter(runtime.metrics), ...jsonBody({ limitBytes }));
+      app.use(
+        observeRequests(runtime),
+        helmet(),
+        healthRouter(runtime.health),
+        metricsRouter(runtime.metrics),
+        ...jsonBody({ limitBytes }),
+      );
     },
     after(app: Express): void {
       app.use(

@@ -32,7 +32,10 @@ export class PlatformModule implements NestModule {
     return {
       module: PlatformModule,
       global: true,
-      imports: [HealthModule.forRoot({ registry: runtime.health }), MetricsModule.forRoot({ registry: runtime.metrics })],
+      imports: [
+        HealthModule.forRoot({ registry: runtime.health }),
+        MetricsModule.forRoot({ registry: runtime.metrics }),
+      ],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
         { provide: PLATFORM_OPTIONS, useValue: options },
@@ -51,7 +54,11 @@ export class PlatformModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     const { options } = this;
     consumer
-      .apply(observeRequests(options.runtime), helmet(), ...jsonBody({ limitBytes: options.bodyLimitBytes ?? 100 * 1024 }))
+      .apply(
+        observeRequests(options.runtime),
+        helmet(),
+        ...jsonBody({ limitBytes: options.bodyLimitBytes ?? 100 * 1024 }),
+      )
       .forRoutes('*');
   }
 }

@@ -32,6 +32,12 @@ export class ObservedRequest {
     const durationMs = performance.now() - this.#started;
     const routeLabel = route ?? UNMATCHED_ROUTE;
     this.#runtime.httpMetrics.observe(method, routeLabel, statusCode, durationMs / 1000);
-    logCompletedRequest(this.#runtime.logger, { requestId: this.id, method, route: routeLabel, statusCode, durationMs });
+    logCompletedRequest(this.#runtime.logger, {
+      requestId: this.id,
+      method,
+      route: routeLabel,
+      statusCode,
+      durationMs,
+    });
   }
 }

@@ -23,7 +23,13 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
 
     const lines = app.logs.filter((l) => l['msg'] === 'request completed');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ request_id: 'req-abc', method: 'GET', route: '/items/:id', status_code: 200, service: 'test-service' });
+    expect(lines[0]).toMatchObject({
+      request_id: 'req-abc',
+      method: 'GET',
+      route: '/items/:id',
+      status_code: 200,
+      service: 'test-service',
+    });
     expect(typeof lines[0]?.['duration_ms']).toBe('number');
     expect(lines[1]).toMatchObject({ request_id: made.headers['x-request-id'] });
   });
@@ -37,8 +43,18 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
   });
 
   it('renders a domain error as problem details', async () => {
-    const res = await request(app.server).get('/items/missing').expect(404).expect('content-type', /application\/problem\+json/);
-    expect(res.body).toEqual({ ...problemShape, type: 'urn:problem-type:not-found', status: 404, detail: 'Item missing does not exist.', instance: '/items/missing', requestId: res.headers['x-request-id'] });
+    const res = await request(app.server)
+      .get('/items/missing')
+      .expect(404)
+      .expect('content-type', /application\/problem\+json/);
+    expect(res.body).toEqual({
+      ...problemShape,
+      type: 'urn:problem-type:not-found',
+      status: 404,
+      detail: 'Item missing does not exist.',
+      instance: '/items/missing',
+      requestId: res.headers['x-request-id'],
+    });
   });
 
   it('answers an unknown route with a 404 problem', async () => {
@@ -55,18 +71,36 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
 
   it('accepts JSON and rejects malformed JSON (400), other media types (415) and large bodies (413)', async () => {
     await request(app.server).post('/echo').send({ a: 1 }).expect(201, { a: 1 });
-    const malformed = await request(app.server).post('/echo').set('content-type', 'application/json').send('{"a":').expect(400);
+    const malformed = await request(app.server)
+      .post('/echo')
+      .set('content-type', 'application/json')
+      .send('{"a":')
+      .expect(400);
     expect(malformed.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:malformed-json' });
     const text = await request(app.server).post('/echo').set('content-type', 'text/plain').send('hello').expect(415);
     expect(text.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:unsupported-media-type' });
-    const large = await request(app.server).post('/echo').send({ big: 'x'.repeat(2000) }).expect(413);
+    const large = await request(app.server)
+      .post('/echo')
+      .send({ big: 'x'.repeat(2000) })
+      .expect(413);
     expect(large.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:payload-too-large' });
   });
 
   it('refuses a deeply nested body and a bad percent-encoding with 400 problems, not 500', async () => {
-    const deep = await request(app.server).post('/echo').set('content-type', 'application/json').send('['.repeat(200) + ']'.repeat(200)).expect(400);
-    expect(deep.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:validation-error', detail: 'The JSON body is nested more than 32 levels deep.' });
-    await request(app.server).post('/echo').send({ a: { b: { c: [1, [2, [3]]] } } }).expect(201);
+    const deep = await request(app.server)
+      .post('/echo')
+      .set('content-type', 'application/json')
+      .send('['.repeat(200) + ']'.repeat(200))
+      .expect(400);
+    expect(deep.body).toMatchObject({
+      ...problemShape,
+      type: 'urn:problem-type:validation-error',
+      detail: 'The JSON body is nested more than 32 levels deep.',
+    });
+    await request(app.server)
+      .post('/echo')
+      .send({ a: { b: { c: [1, [2, [3]]] } } })
+      .expect(201);
     const encoded = await request(app.server).get('/items/%ff%fe');
     expect(encoded.status).toBe(400);
     expect(encoded.body).toMatchObject({ ...problemShape, status: 400 });
@@ -74,12 +108,21 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
 
   it('keeps route label cardinality bounded under a scan of random URLs', async () => {
     for (let i = 0; i < 150; i++) {
-      await request(app.server).get(`/scan/${Math.random().toString(36).slice(2)}/${i}`).expect(404);
+      await request(app.server)
+        .get(`/scan/${Math.random().toString(36).slice(2)}/${i}`)
+        .expect(404);
       await request(app.server).get(`/items/${i}`).expect(200);
     }
-    const metrics = await request(app.server).get('/metrics').expect(200).expect('content-type', /text\/plain/);
-    const routes = new Set([...metrics.text.matchAll(/^http_server_requests_total\{[^}]*route="([^"]*)"/gm)].map((m) => m[1]));
+    const metrics = await request(app.server)
+      .get('/metrics')
+      .expect(200)
+      .expect('content-type', /text\/plain/);
+    const routes = new Set(
+      [...metrics.text.matchAll(/^http_server_requests_total\{[^}]*route="([^"]*)"/gm)].map((m) => m[1]),
+    );
     expect([...routes].sort()).toEqual(['/items/:id', 'unmatched']);
-    expect(metrics.text).toMatch(/http_server_request_duration_seconds_bucket\{[^}]*method="GET"[^}]*route="\/items\/:id"[^}]*status_code="200"/);
+    expect(metrics.text).toMatch(
+      /http_server_request_duration_seconds_bucket\{[^}]*method="GET"[^}]*route="\/items\/:id"[^}]*status_code="200"/,
+    );
   });
 });

@@ -47,13 +47,22 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('graceful 
 describe('close hooks', () => {
   it('runs every hook even when one fails or hangs, and reports exit code 1', async () => {
     const { logs, destination } = captureLogs();
-    const runtime = createRuntime({ service: 's', version: '1', logDestination: destination, closeTimeoutMs: 50, processMetrics: false });
+    const runtime = createRuntime({
+      service: 's',
+      version: '1',
+      logDestination: destination,
+      closeTimeoutMs: 50,
+      processMetrics: false,
+    });
     const closed: string[] = [];
     runtime.onClose('a', () => void closed.push('a'));
     runtime.onClose('hangs', () => new Promise(() => undefined));
     runtime.onClose('fails', () => Promise.reject(new Error('boom')));
     expect(await runtime.shutdown()).toBe(1);
     expect(closed).toEqual(['a']);
-    expect(logs.filter((l) => l['msg'] === 'closing a resource failed').map((l) => l['resource'])).toEqual(['fails', 'hangs']);
+    expect(logs.filter((l) => l['msg'] === 'closing a resource failed').map((l) => l['resource'])).toEqual([
+      'fails',
+      'hangs',
+    ]);
   });
 });

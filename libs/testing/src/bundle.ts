@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 export const WORKSPACE_ROOT = join(__dirname, '../../..');
 
 /** Where test bundles go: inside the workspace, so their external packages resolve from node_modules. */
-export const testBundlePath = (name: string): string => join(WORKSPACE_ROOT, 'tmp', 'test-bundles', `${process.pid}-${name}`);
+export const testBundlePath = (name: string): string =>
+  join(WORKSPACE_ROOT, 'tmp', 'test-bundles', `${process.pid}-${name}`);
 
 /**
  * Bundles a TypeScript entry the way the services are built (workspace libraries inlined through
@@ -30,6 +31,7 @@ export async function bundleForNode(
     tsconfig: join(WORKSPACE_ROOT, 'tsconfig.base.json'),
     logLevel: 'silent',
   });
-  for (const [target, source] of Object.entries(assets)) cpSync(source, join(dirname(outfile), target), { recursive: true });
+  for (const [target, source] of Object.entries(assets))
+    cpSync(source, join(dirname(outfile), target), { recursive: true });
   return outfile;
 }

@@ -68,7 +68,10 @@ export class OtlpReceiver {
     for (;;) {
       const found = this.spans.find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching span within ${timeoutMs} ms; got ${this.spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no matching span within ${timeoutMs} ms; got ${this.spans.map((s) => `${s.service}:${s.name}`).join(', ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -77,7 +80,12 @@ export class OtlpReceiver {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
-  #accept(body: { resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[] }) {
+  #accept(body: {
+    resourceSpans?: {
+      resource?: { attributes?: OtlpAttribute[] };
+      scopeSpans?: { spans?: Record<string, unknown>[] }[];
+    }[];
+  }) {
     for (const resourceSpans of body.resourceSpans ?? []) {
       const resource = attributesOf(resourceSpans.resource?.attributes);
       for (const scope of resourceSpans.scopeSpans ?? []) {

@@ -9,7 +9,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -33,7 +35,10 @@ export interface StartOptions extends SpawnOptions {
 }
 
 /** Starts a node process whose output is collected line by line; it is killed if the calling process exits. */
-export function startNode(args: readonly string[], { onLine, keepLines = 10_000, ...options }: StartOptions = {}): RunningProcess {
+export function startNode(
+  args: readonly string[],
+  { onLine, keepLines = 10_000, ...options }: StartOptions = {},
+): RunningProcess {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -84,13 +89,18 @@ export interface WaitOptions {
 }
 
 /** Polls `url` until it answers `status` (200 by default), or fails after `timeoutMs`. */
-export async function waitForHttp(url: string, { timeoutMs = 20_000, status = 200, process: watched, intervalMs = 100 }: WaitOptions = {}): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  { timeoutMs = 20_000, status = 200, process: watched, intervalMs = 100 }: WaitOptions = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (watched !== undefined && (watched.child.exitCode !== null || watched.child.signalCode !== null)) {
       const output = [...watched.stderr, ...watched.stdout].slice(-15).join('\n');
-      throw new Error(`the process exited (${watched.child.exitCode ?? watched.child.signalCode}) before ${url} answered:\n${output}`);
+      throw new Error(
+        `the process exited (${watched.child.exitCode ?? watched.child.signalCode}) before ${url} answered:\n${output}`,
+      );
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });

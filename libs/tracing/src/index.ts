@@ -1,1 +1,8 @@
-export { currentTracing, startTracing, tracingRequested, type Framework, type Tracing, type TracingOptions } from './tracing';
+export {
+  currentTracing,
+  startTracing,
+  tracingRequested,
+  type Framework,
+  type Tracing,
+  type TracingOptions,
+} from './tracing';

@@ -1,7 +1,15 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { bundleForNode, freePort, testBundlePath, OtlpReceiver, startNode, waitForHttp, type RunningProcess } from '@platform/testing';
+import {
+  bundleForNode,
+  freePort,
+  testBundlePath,
+  OtlpReceiver,
+  startNode,
+  waitForHttp,
+  type RunningProcess,
+} from '@platform/testing';
 import { tracingRequested } from '../src/index';
 
 // Instrumentation patches modules as node loads them, which jest's module registry bypasses:
@@ -25,7 +33,12 @@ describe('tracing in a real process', () => {
   async function start(env: Record<string, string>): Promise<{ service: RunningProcess; port: number }> {
     const port = await freePort();
     const service = startNode([bundle], {
-      env: { PATH: process.env['PATH'], PORT: String(port), UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, ...env },
+      env: {
+        PATH: process.env['PATH'],
+        PORT: String(port),
+        UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+        ...env,
+      },
     });
     await waitForHttp(`http://127.0.0.1:${port}/hello/probe`, { process: service });
     return { service, port };
@@ -50,7 +63,9 @@ describe('tracing in a real process', () => {
       expect(clientSpan.parentSpanId).toBeDefined();
       expect(traceparent).toContain(clientSpan.spanId);
 
-      const logLine = service.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'saying hello' && l['name'] === 'ada');
+      const logLine = service.stdout
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l['msg'] === 'saying hello' && l['name'] === 'ada');
       expect(logLine).toMatchObject({ trace_id: serverSpan.traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
     } finally {
       await service.stop('SIGKILL');

@@ -52,7 +52,9 @@ describe('validator', () => {
     const query = validator(Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) }), 'query');
     expect(query({ limit: '5' })).toEqual({ limit: 5 });
     expect(query({})).toEqual({ limit: 20 });
-    expect(errorOf(() => query({ limit: '500' })).errors).toEqual([{ in: 'query', field: 'limit', message: 'must be <= 100' }]);
+    expect(errorOf(() => query({ limit: '500' })).errors).toEqual([
+      { in: 'query', field: 'limit', message: 'must be <= 100' },
+    ]);
     expect(errorOf(() => query({ limit: 'ten' })).errors?.[0]).toMatchObject({ in: 'query', field: 'limit' });
   });
 });

@@ -22,7 +22,10 @@ const json = { 'content-type': 'application/json' };
 
 /** The V8 memory flags the charts give every service (NODE_OPTIONS), read from the chart's values. */
 function chartNodeOptions(): string {
-  const values = parse(readFileSync(join(ROOT, 'deploy/charts/user-service/values.yaml'), 'utf8')) as { nodeMaxOldSpaceMiB: number; nodeMaxSemiSpaceMiB: number };
+  const values = parse(readFileSync(join(ROOT, 'deploy/charts/user-service/values.yaml'), 'utf8')) as {
+    nodeMaxOldSpaceMiB: number;
+    nodeMaxSemiSpaceMiB: number;
+  };
   return `--max-old-space-size=${values.nodeMaxOldSpaceMiB} --max-semi-space-size=${values.nodeMaxSemiSpaceMiB}`;
 }
 const NODE_OPTIONS = chartNodeOptions();
@@ -84,13 +87,21 @@ async function postgres(): Promise<{ urls: Record<string, string>; stop(): void 
   };
 }
 
-async function runBaseline(name: string): Promise<{ load: LoadResult; coldStartCpuSeconds: number; peakRssBytes: number }> {
+async function runBaseline(
+  name: string,
+): Promise<{ load: LoadResult; coldStartCpuSeconds: number; peakRssBytes: number }> {
   const port = await freePort();
-  const child = startNode([join(ROOT, 'dist/tools/bench/baselines', `${name}.cjs`)], { env: { PATH: process.env['PATH'], PORT: String(port), NODE_ENV: 'production' } });
+  const child = startNode([join(ROOT, 'dist/tools/bench/baselines', `${name}.cjs`)], {
+    env: { PATH: process.env['PATH'], PORT: String(port), NODE_ENV: 'production' },
+  });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/hello`, { process: child, intervalMs: 20 });
     const coldStartCpuSeconds = processStats(child.child.pid as number).cpuSeconds;
-    const result = await load({ url: `http://127.0.0.1:${port}/hello`, connections: CONNECTIONS, durationSeconds: DURATION_S });
+    const result = await load({
+      url: `http://127.0.0.1:${port}/hello`,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION_S,
+    });
     return { load: result, coldStartCpuSeconds, peakRssBytes: processStats(child.child.pid as number).peakRssBytes };
   } finally {
     await child.stop();
@@ -109,9 +120,18 @@ async function seed(urls: Record<string, string>): Promise<Seed> {
     if (!res.ok) throw new Error(`seeding ${url} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as { id: string; paymentId?: string };
   };
-  const user = await post(`${urls['user-service']}/users`, { email: `bench-${randomUUID()}@example.com`, name: 'Bench' });
-  const order = await post(`${urls['order-service']}/orders`, { userId: user.id, currency: 'EUR', items: [{ sku: 'BENCH-1', quantity: 2, unitPriceCents: 1999 }] });
-  const paid = await post(`${urls['order-service']}/orders/${order.id}/pay`, { paymentMethod: { type: 'card', token: 'tok_visa' } });
+  const user = await post(`${urls['user-service']}/users`, {
+    email: `bench-${randomUUID()}@example.com`,
+    name: 'Bench',
+  });
+  const order = await post(`${urls['order-service']}/orders`, {
+    userId: user.id,
+    currency: 'EUR',
+    items: [{ sku: 'BENCH-1', quantity: 2, unitPriceCents: 1999 }],
+  });
+  const paid = await post(`${urls['order-service']}/orders/${order.id}/pay`, {
+    paymentMethod: { type: 'card', token: 'tok_visa' },
+  });
   return { userId: user.id, orderId: order.id, paymentId: String(paid.paymentId) };
 }
 
@@ -121,12 +141,26 @@ function endpoints(service: ServiceName, data: Seed) {
     case 'user-service':
       return {
         read: `/users/${data.userId}`,
-        write: { path: '/users', request: (n: number) => ({ body: JSON.stringify({ email: `w${n}-${randomUUID()}@example.com`, name: 'Writer' }) }) },
+        write: {
+          path: '/users',
+          request: (n: number) => ({
+            body: JSON.stringify({ email: `w${n}-${randomUUID()}@example.com`, name: 'Writer' }),
+          }),
+        },
       };
     case 'order-service':
       return {
         read: `/orders/${data.orderId}`,
-        write: { path: '/orders', request: () => ({ body: JSON.stringify({ userId: data.userId, currency: 'EUR', items: [{ sku: 'W-1', quantity: 1, unitPriceCents: 500 }] }) }) },
+        write: {
+          path: '/orders',
+          request: () => ({
+            body: JSON.stringify({
+              userId: data.userId,
+              currency: 'EUR',
+              items: [{ sku: 'W-1', quantity: 1, unitPriceCents: 500 }],
+            }),
+          }),
+        },
       };
     case 'payment-service':
       return {
@@ -134,7 +168,12 @@ function endpoints(service: ServiceName, data: Seed) {
         write: {
           path: '/payments',
           request: () => ({
-            body: JSON.stringify({ amountCents: 1500, currency: 'EUR', reference: `bench-${randomUUID()}`, method: { type: 'card', token: 'tok_visa' } }),
+            body: JSON.stringify({
+              amountCents: 1500,
+              currency: 'EUR',
+              reference: `bench-${randomUUID()}`,
+              method: { type: 'card', token: 'tok_visa' },
+            }),
             headers: { 'idempotency-key': randomUUID() },
           }),
         },
@@ -156,16 +195,29 @@ function environment(mode: Mode, sinkUrl: string): Record<string, string> {
     case 'profile-logs':
       return { LOG_LEVEL: 'info', REQUEST_TELEMETRY: 'true' };
     case 'profile-tracing':
-      return { LOG_LEVEL: 'silent', REQUEST_TELEMETRY: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, ...PRODUCTION_SAMPLER };
+      return {
+        LOG_LEVEL: 'silent',
+        REQUEST_TELEMETRY: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+        ...PRODUCTION_SAMPLER,
+      };
     case 'production':
       return { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, ...PRODUCTION_SAMPLER };
     case 'otlp-down':
       // The collector is down and every trace is sampled: the worst case for memory.
-      return { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_TRACES_SAMPLER: 'parentbased_always_on' };
+      return {
+        LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      };
   }
 }
 
-async function runStack(mode: Mode, databaseUrls: Record<string, string> | undefined, sinkUrl: string): Promise<Record<ServiceName, ServiceRun>> {
+async function runStack(
+  mode: Mode,
+  databaseUrls: Record<string, string> | undefined,
+  sinkUrl: string,
+): Promise<Record<ServiceName, ServiceRun>> {
   const env = { ...environment(mode, sinkUrl), NODE_OPTIONS };
   const dataRoot = mkdtempSync(join(tmpdir(), `bench-${mode}-`));
   const coldStart: Record<string, number> = {};
@@ -188,16 +240,31 @@ async function runStack(mode: Mode, databaseUrls: Record<string, string> | undef
       log(`  ${mode}: ${service} GET ${read.replace(/[0-9a-f-]{36}/, ':id')}`);
       const run: ServiceRun = {
         coldStartCpuSeconds: coldStart[service] ?? NaN,
-        readDirect: await load({ url: `${urls[service]}${read}`, connections: CONNECTIONS, durationSeconds: DURATION_S }),
+        readDirect: await load({
+          url: `${urls[service]}${read}`,
+          connections: CONNECTIONS,
+          durationSeconds: DURATION_S,
+        }),
       };
       if (mode === 'production' || mode === 'otlp-down') {
         const writeLoad = (base: string) =>
-          load({ url: `${base}${write.path}`, method: 'POST', headers: json, request: write.request, connections: CONNECTIONS, durationSeconds: DURATION_S });
+          load({
+            url: `${base}${write.path}`,
+            method: 'POST',
+            headers: json,
+            request: write.request,
+            connections: CONNECTIONS,
+            durationSeconds: DURATION_S,
+          });
         log(`  ${mode}: ${service} POST ${write.path}`);
         run.writeDirect = await writeLoad(urls[service]);
         if (mode === 'production') {
           log(`  ${mode}: ${service} through the edge`);
-          run.readEdge = await load({ url: `${stack.edgeUrl}${read}`, connections: CONNECTIONS, durationSeconds: DURATION_S });
+          run.readEdge = await load({
+            url: `${stack.edgeUrl}${read}`,
+            connections: CONNECTIONS,
+            durationSeconds: DURATION_S,
+          });
           run.writeEdge = await writeLoad(stack.edgeUrl);
         }
       }
@@ -216,7 +283,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`Benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per run, loopback only.`);
   const database = await postgres();
-  log(database === undefined ? 'No PostgreSQL server binaries: the services use their embedded engine.' : 'Services on a throwaway PostgreSQL server, as in production.');
+  log(
+    database === undefined
+      ? 'No PostgreSQL server binaries: the services use their embedded engine.'
+      : 'Services on a throwaway PostgreSQL server, as in production.',
+  );
   const sink = await otlpSink();
   try {
     const baselines: BenchReport['baselines'] = {};
@@ -235,7 +306,12 @@ async function main(): Promise<void> {
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
-      settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, nodeOptions: NODE_OPTIONS, database: database === undefined ? 'embedded (PGlite)' : 'PostgreSQL 15 (throwaway, loopback)' },
+      settings: {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_S,
+        nodeOptions: NODE_OPTIONS,
+        database: database === undefined ? 'embedded (PGlite)' : 'PostgreSQL 15 (throwaway, loopback)',
+      },
       frameworks: FRAMEWORK,
       baselines,
       off,

@@ -35,7 +35,11 @@ const pct = (ratio: number) => `${Math.round(ratio * 100)} %`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**MISSED**');
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 const SERVICES = ['user-service', 'order-service', 'payment-service'] as const;
-const ENDPOINT = { 'user-service': ['GET /users/:id', 'POST /users'], 'order-service': ['GET /orders/:id', 'POST /orders'], 'payment-service': ['GET /payments/:id', 'POST /payments'] } as const;
+const ENDPOINT = {
+  'user-service': ['GET /users/:id', 'POST /users'],
+  'order-service': ['GET /orders/:id', 'POST /orders'],
+  'payment-service': ['GET /payments/:id', 'POST /payments'],
+} as const;
 
 export function renderReport(report: BenchReport): string {
   const out: string[] = [];
@@ -50,10 +54,13 @@ export function renderReport(report: BenchReport): string {
   );
 
   out.push('## Targets', '');
-  out.push('| service | observability keeps (target ≥ 75 %) | peak RSS, production / OTLP down (target < 110 MiB) | cold start CPU (target ≤ 0.5 s) |');
+  out.push(
+    '| service | observability keeps (target ≥ 75 %) | peak RSS, production / OTLP down (target < 110 MiB) | cold start CPU (target ≤ 0.5 s) |',
+  );
   out.push('|---|---|---|---|');
   for (const service of SERVICES) {
-    const kept = report.production[service].readDirect.requestsPerSecond / report.off[service].readDirect.requestsPerSecond;
+    const kept =
+      report.production[service].readDirect.requestsPerSecond / report.off[service].readDirect.requestsPerSecond;
     const rssProd = (report.production[service].peakRssBytes ?? NaN) / MiB;
     const rssDown = (report.otlpDown[service].peakRssBytes ?? NaN) / MiB;
     const cold = report.production[service].coldStartCpuSeconds;
@@ -70,18 +77,26 @@ export function renderReport(report: BenchReport): string {
   );
 
   out.push('## Where the cost goes', '');
-  out.push('Requests per second of the main read endpoint (direct) with one kind of telemetry switched on at a time, as a share of the same service with all of it off.', '');
+  out.push(
+    'Requests per second of the main read endpoint (direct) with one kind of telemetry switched on at a time, as a share of the same service with all of it off.',
+    '',
+  );
   out.push('| service | all off | + HTTP metrics | + metrics and request logs | tracing alone | production (all) |');
   out.push('|---|---|---|---|---|---|');
   for (const service of SERVICES) {
     const base = report.off[service].readDirect.requestsPerSecond;
-    const cell = (run: ServiceRun | undefined) => (run === undefined ? '–' : `${run.readDirect.requestsPerSecond} (${pct(run.readDirect.requestsPerSecond / base)})`);
-    out.push(`| ${service} | ${base} | ${cell(report.profile.metrics[service])} | ${cell(report.profile.logs[service])} | ${cell(report.profile.tracing[service])} | ${cell(report.production[service])} |`);
+    const cell = (run: ServiceRun | undefined) =>
+      run === undefined ? '–' : `${run.readDirect.requestsPerSecond} (${pct(run.readDirect.requestsPerSecond / base)})`;
+    out.push(
+      `| ${service} | ${base} | ${cell(report.profile.metrics[service])} | ${cell(report.profile.logs[service])} | ${cell(report.profile.tracing[service])} | ${cell(report.production[service])} |`,
+    );
   }
   out.push('');
 
   out.push('## Services against their baselines', '');
-  out.push('| service (framework) | endpoint | direct req/s | p50 / p99 ms | via edge req/s | p50 / p99 ms | vs node:http | vs bare framework |');
+  out.push(
+    '| service (framework) | endpoint | direct req/s | p50 / p99 ms | via edge req/s | p50 / p99 ms | vs node:http | vs bare framework |',
+  );
   out.push('|---|---|---|---|---|---|---|---|');
   for (const service of SERVICES) {
     const run = report.production[service];
@@ -98,29 +113,49 @@ export function renderReport(report: BenchReport): string {
       );
     }
   }
-  out.push('', 'Ratios are direct requests per second over the baseline\'s `GET /hello` in the same run. The edge runs inside the load generator\'s process, so its numbers include that contention.', '');
+  out.push(
+    '',
+    "Ratios are direct requests per second over the baseline's `GET /hello` in the same run. The edge runs inside the load generator's process, so its numbers include that contention.",
+    '',
+  );
 
   out.push('## Baselines', '');
   out.push('| baseline | req/s | p50 / p99 ms | cold start CPU s | peak RSS MiB |');
   out.push('|---|---|---|---|---|');
   for (const [name, baseline] of Object.entries(report.baselines)) {
-    out.push(`| ${name === 'node-http' ? 'raw node:http' : `bare ${name}`} | ${baseline.load.requestsPerSecond} | ${fmt(baseline.load.p50Ms)} / ${fmt(baseline.load.p99Ms)} | ${fmt(baseline.coldStartCpuSeconds, 2)} | ${fmt(baseline.peakRssBytes / MiB)} |`);
+    out.push(
+      `| ${name === 'node-http' ? 'raw node:http' : `bare ${name}`} | ${baseline.load.requestsPerSecond} | ${fmt(baseline.load.p50Ms)} / ${fmt(baseline.load.p99Ms)} | ${fmt(baseline.coldStartCpuSeconds, 2)} | ${fmt(baseline.peakRssBytes / MiB)} |`,
+    );
   }
 
   const failures: string[] = [];
-  for (const [mode, runs] of [['off', report.off], ['production', report.production], ['otlp-down', report.otlpDown]] as const) {
+  for (const [mode, runs] of [
+    ['off', report.off],
+    ['production', report.production],
+    ['otlp-down', report.otlpDown],
+  ] as const) {
     for (const service of SERVICES) {
       for (const key of ['readDirect', 'writeDirect', 'readEdge', 'writeEdge'] as const) {
         const result = runs[service][key];
         if (result !== undefined && result.failures > 0) {
-          const kinds = Object.entries(result.failureKinds).map(([kind, count]) => `${kind}: ${count}`).join(', ');
+          const kinds = Object.entries(result.failureKinds)
+            .map(([kind, count]) => `${kind}: ${count}`)
+            .join(', ');
           failures.push(`${mode} ${service} ${key}: ${result.failures} of ${result.requests} (${kinds})`);
         }
       }
       if (runs[service].exitCode !== 0) failures.push(`${mode} ${service} exited ${runs[service].exitCode} on SIGTERM`);
     }
   }
-  out.push('', '## Errors', '', failures.length === 0 ? 'None: every response was 2xx and every service exited 0 on SIGTERM.' : failures.map((f) => `- ${f}`).join('\n'), '');
+  out.push(
+    '',
+    '## Errors',
+    '',
+    failures.length === 0
+      ? 'None: every response was 2xx and every service exited 0 on SIGTERM.'
+      : failures.map((f) => `- ${f}`).join('\n'),
+    '',
+  );
   out.push(`OTLP batches received by the sink during the production run: ${report.otlpBatchesReceived}.`, '');
   return out.join('\n');
 }

@@ -16,15 +16,24 @@ export function checkObjects(objects: readonly KubeObject[]): Finding[] {
   const seen = new Set<string>();
   for (const object of objects) {
     const key = `${object.kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
-    if (seen.has(key)) findings.push({ rule: 'unique', object: key, message: 'two objects share kind, namespace and name' });
+    if (seen.has(key))
+      findings.push({ rule: 'unique', object: key, message: 'two objects share kind, namespace and name' });
     seen.add(key);
-    for (const message of schemaFindings(object)) findings.push({ rule: 'schema', object: `${object.kind} ${object.metadata?.namespace ?? '(cluster)'}/${object.metadata?.name}`, message });
+    for (const message of schemaFindings(object))
+      findings.push({
+        rule: 'schema',
+        object: `${object.kind} ${object.metadata?.namespace ?? '(cluster)'}/${object.metadata?.name}`,
+        message,
+      });
   }
   return [...findings, ...policyFindings(objects)];
 }
 
 /** Renders a service chart with its defaults and with each environment file, as its release would be named, and checks it. */
-export async function checkChart(chartDir: string, extraSets: Readonly<Record<string, string>> = {}): Promise<ChartReport[]> {
+export async function checkChart(
+  chartDir: string,
+  extraSets: Readonly<Record<string, string>> = {},
+): Promise<ChartReport[]> {
   const name = basename(chartDir);
   const environments = readdirSync(chartDir).filter((f) => /^values-.+\.yaml$/.test(f));
   const reports: ChartReport[] = [];
@@ -35,4 +44,5 @@ export async function checkChart(chartDir: string, extraSets: Readonly<Record<st
   return reports;
 }
 
-export const formatFindings = (findings: readonly Finding[]) => findings.map((f) => `[${f.rule}] ${f.object}: ${f.message}`).join('\n');
+export const formatFindings = (findings: readonly Finding[]) =>
+  findings.map((f) => `[${f.rule}] ${f.object}: ${f.message}`).join('\n');

@@ -17,7 +17,11 @@ function write(system: RenderedSystem, out: string): void {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, '_root.yaml'), [system.root, ...system.appOfApps].map((o) => stringify(o)).join('---\n'));
   for (const app of system.apps) {
-    const header = app.notRendered ? `# ${app.name}: ${app.notRendered}\n` : app.renderError ? `# ${app.name}: RENDER FAILED: ${app.renderError}\n` : `# ${app.name} -> namespace ${app.namespace}\n`;
+    const header = app.notRendered
+      ? `# ${app.name}: ${app.notRendered}\n`
+      : app.renderError
+        ? `# ${app.name}: RENDER FAILED: ${app.renderError}\n`
+        : `# ${app.name} -> namespace ${app.namespace}\n`;
     writeFileSync(join(out, `${app.name}.yaml`), header + app.objects.map((o) => stringify(o)).join('---\n'));
   }
 }
@@ -25,32 +29,41 @@ function write(system: RenderedSystem, out: string): void {
 async function main(): Promise<number> {
   registerExtraSchemas();
   const [command = 'check', ...args] = process.argv.slice(2);
-  const option = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+  const option = (name: string, fallback: string) =>
+    args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
   switch (command) {
     case 'render': {
       const out = resolve(option('out', join(WORKSPACE, 'dist/gitops')));
       const system = await renderSystem(WORKSPACE);
       write(system, out);
-      for (const app of system.apps) process.stdout.write(`${app.name.padEnd(18)} ${app.notRendered ?? app.renderError ?? `${app.objects.length} objects -> ${app.namespace}`}\n`);
+      for (const app of system.apps)
+        process.stdout.write(
+          `${app.name.padEnd(18)} ${app.notRendered ?? app.renderError ?? `${app.objects.length} objects -> ${app.namespace}`}\n`,
+        );
       process.stdout.write(`Wrote ${out}\n`);
       return 0;
     }
     case 'check': {
       const system = await renderSystem(WORKSPACE);
       const findings = checkSystem(system, WORKSPACE);
-      for (const app of system.apps.filter((a) => a.notRendered)) process.stdout.write(`not rendered: ${app.name}: ${app.notRendered}\n`);
+      for (const app of system.apps.filter((a) => a.notRendered))
+        process.stdout.write(`not rendered: ${app.name}: ${app.notRendered}\n`);
       if (findings.length > 0) {
         process.stderr.write(`${formatSystemFindings(findings)}\n${findings.length} problem(s).\n`);
         return 1;
       }
-      process.stdout.write(`${system.apps.length} Applications, ${system.apps.reduce((n, a) => n + a.objects.length, 0)} objects: every check passed.\n`);
+      process.stdout.write(
+        `${system.apps.length} Applications, ${system.apps.reduce((n, a) => n + a.objects.length, 0)} objects: every check passed.\n`,
+      );
       return 0;
     }
     case 'diff': {
       const base = option('base', 'main');
       const scratch = mkdtempSync(join(tmpdir(), 'gitops-diff-'));
       try {
-        execFileSync('git', ['-C', WORKSPACE, 'worktree', 'add', '--detach', join(scratch, 'base'), base], { stdio: 'ignore' });
+        execFileSync('git', ['-C', WORKSPACE, 'worktree', 'add', '--detach', join(scratch, 'base'), base], {
+          stdio: 'ignore',
+        });
         const before = join(scratch, 'before');
         const after = join(scratch, 'after');
         const baseTree = join(scratch, 'base');
@@ -60,14 +73,18 @@ async function main(): Promise<number> {
         write(await renderSystem(WORKSPACE), after);
         let diff = '';
         try {
-          execFileSync('diff', ['-ruN', '--label', base, '--label', 'working tree', before, after], { encoding: 'utf8' });
+          execFileSync('diff', ['-ruN', '--label', base, '--label', 'working tree', before, after], {
+            encoding: 'utf8',
+          });
         } catch (error) {
           diff = String((error as { stdout?: string }).stdout ?? '');
         }
         process.stdout.write(diff === '' ? `No change in what ArgoCD would apply (against ${base}).\n` : diff);
         return 0;
       } finally {
-        execFileSync('git', ['-C', WORKSPACE, 'worktree', 'remove', '--force', join(scratch, 'base')], { stdio: 'ignore' });
+        execFileSync('git', ['-C', WORKSPACE, 'worktree', 'remove', '--force', join(scratch, 'base')], {
+          stdio: 'ignore',
+        });
         rmSync(scratch, { recursive: true, force: true });
       }
     }

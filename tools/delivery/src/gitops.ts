@@ -47,7 +47,8 @@ export const specOf = (application: KubeObject) => application['spec'] as Applic
 /** Renders a local Helm source the way ArgoCD does: release name, destination namespace, value files, parameters. */
 async function renderSource(workspace: string, source: Source, name: string, namespace: string): Promise<KubeObject[]> {
   const chartDir = join(workspace, source.path as string);
-  if (!existsSync(join(chartDir, 'Chart.yaml'))) throw new RenderError(`path ${source.path} is not a chart in this repository`);
+  if (!existsSync(join(chartDir, 'Chart.yaml')))
+    throw new RenderError(`path ${source.path} is not a chart in this repository`);
   return renderChart(chartDir, {
     releaseName: source.helm?.releaseName ?? name,
     namespace,
@@ -60,7 +61,12 @@ async function renderSource(workspace: string, source: Source, name: string, nam
 export async function renderSystem(workspace: string): Promise<RenderedSystem> {
   const root = parse(readFileSync(join(workspace, ROOT_APPLICATION), 'utf8')) as KubeObject;
   const rootSpec = specOf(root);
-  const appOfApps = await renderSource(workspace, rootSpec.source as Source, root.metadata.name, rootSpec.destination.namespace);
+  const appOfApps = await renderSource(
+    workspace,
+    rootSpec.source as Source,
+    root.metadata.name,
+    rootSpec.destination.namespace,
+  );
   const apps: RenderedApp[] = [];
   for (const application of appOfApps.filter((o) => o.kind === 'Application')) {
     const spec = specOf(application);
@@ -70,7 +76,11 @@ export async function renderSystem(workspace: string): Promise<RenderedSystem> {
     const sources = spec.sources ?? (spec.source ? [spec.source] : []);
     const chartSource = sources.find((s) => s.chart !== undefined);
     if (chartSource !== undefined) {
-      apps.push({ ...base, objects: [], notRendered: `remote chart ${chartSource.chart} ${chartSource.targetRevision} from ${chartSource.repoURL} (pinned; not rendered offline)` });
+      apps.push({
+        ...base,
+        objects: [],
+        notRendered: `remote chart ${chartSource.chart} ${chartSource.targetRevision} from ${chartSource.repoURL} (pinned; not rendered offline)`,
+      });
       continue;
     }
     const source = sources[0] as Source;

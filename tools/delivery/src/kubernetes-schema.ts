@@ -1,4 +1,3 @@
- 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +27,9 @@ export function registerValidator(apiVersion: string, kind: string, validate: (o
 
 function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.lastIndexOf('/');
-  return slash === -1 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash === -1
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 function modelFor(apiVersion: string, kind: string): Model | undefined {
@@ -85,12 +86,14 @@ function unknownFields(value: unknown, type: string, path: string, found: string
   if (value === null || value === undefined) return;
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
-    if (Array.isArray(value)) value.forEach((item, i) => unknownFields(item, array[1] as string, `${path}[${i}]`, found));
+    if (Array.isArray(value))
+      value.forEach((item, i) => unknownFields(item, array[1] as string, `${path}[${i}]`, found));
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    if (typeof value === 'object') for (const [key, item] of Object.entries(value)) unknownFields(item, map[1] as string, `${path}.${key}`, found);
+    if (typeof value === 'object')
+      for (const [key, item] of Object.entries(value)) unknownFields(item, map[1] as string, `${path}.${key}`, found);
     return;
   }
   const attributes = typesOf(type);
@@ -114,7 +117,12 @@ export function schemaFindings(object: KubeObject): string[] {
   try {
     new Model(object).validate();
   } catch (error) {
-    found.push(...String((error as Error).message).split('\n').filter(Boolean).map((line) => line.replace(/^data\//, '').replace(/\//g, '.')));
+    found.push(
+      ...String((error as Error).message)
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.replace(/^data\//, '').replace(/\//g, '.')),
+    );
   }
   const clientClass = clientClassFor(apiVersion, kind);
   if (clientClass !== undefined) unknownFields(object, clientClass, kind, found);

@@ -44,15 +44,30 @@ interface PodSpec {
   automountServiceAccountToken?: boolean;
 }
 interface Workload extends KubeObject {
-  spec: { replicas?: number; selector: { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
+  spec: {
+    replicas?: number;
+    selector: { matchLabels?: Record<string, string> };
+    template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+  };
 }
 
 const id = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? '(cluster)'}/${o.metadata.name}`;
 const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
-  selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+  selector !== undefined &&
+  Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 /** Volume types the restricted Pod Security Standard allows. */
-const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+const RESTRICTED_VOLUMES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
 
 function podSecurity(o: Workload, out: Finding[]) {
   const pod = o.spec.template.spec;
@@ -60,31 +75,43 @@ function podSecurity(o: Workload, out: Finding[]) {
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail('host namespaces are not allowed');
   for (const volume of pod.volumes ?? []) {
     const type = Object.keys(volume).find((k) => k !== 'name');
-    if (type !== undefined && !RESTRICTED_VOLUMES.has(type)) fail(`volume ${String(volume['name'])} of type ${type} is not allowed`);
+    if (type !== undefined && !RESTRICTED_VOLUMES.has(type))
+      fail(`volume ${String(volume['name'])} of type ${type} is not allowed`);
   }
   const podContext = pod.securityContext ?? {};
   for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
     const ctx = { ...podContext, ...c.securityContext };
     if (ctx.runAsNonRoot !== true) fail(`container ${c.name}: runAsNonRoot must be true`);
-    if (typeof ctx.runAsUser !== 'number' || ctx.runAsUser < 1) fail(`container ${c.name}: runAsUser must be a numeric non-root user`);
-    if (c.securityContext?.allowPrivilegeEscalation !== false) fail(`container ${c.name}: allowPrivilegeEscalation must be false`);
+    if (typeof ctx.runAsUser !== 'number' || ctx.runAsUser < 1)
+      fail(`container ${c.name}: runAsUser must be a numeric non-root user`);
+    if (c.securityContext?.allowPrivilegeEscalation !== false)
+      fail(`container ${c.name}: allowPrivilegeEscalation must be false`);
     if (c.securityContext?.privileged === true) fail(`container ${c.name}: privileged is not allowed`);
-    if (!c.securityContext?.capabilities?.drop?.includes('ALL')) fail(`container ${c.name}: capabilities must drop ALL`);
+    if (!c.securityContext?.capabilities?.drop?.includes('ALL'))
+      fail(`container ${c.name}: capabilities must drop ALL`);
     const added = (c.securityContext?.capabilities?.add ?? []).filter((cap) => cap !== 'NET_BIND_SERVICE');
     if (added.length > 0) fail(`container ${c.name}: capabilities ${added.join(', ')} may not be added`);
     const seccomp = ctx.seccompProfile?.type;
-    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') fail(`container ${c.name}: seccompProfile must be RuntimeDefault or Localhost`);
-    if (c.securityContext?.readOnlyRootFilesystem !== true) fail(`container ${c.name}: readOnlyRootFilesystem must be true`);
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+      fail(`container ${c.name}: seccompProfile must be RuntimeDefault or Localhost`);
+    if (c.securityContext?.readOnlyRootFilesystem !== true)
+      fail(`container ${c.name}: readOnlyRootFilesystem must be true`);
   }
 }
 
 function containers(o: Workload, out: Finding[]) {
   const pod = o.spec.template.spec;
-  if (pod.automountServiceAccountToken !== false) out.push({ rule: 'service-account-token', object: id(o), message: 'automountServiceAccountToken must be false' });
+  if (pod.automountServiceAccountToken !== false)
+    out.push({ rule: 'service-account-token', object: id(o), message: 'automountServiceAccountToken must be false' });
   for (const c of pod.containers) {
     for (const kind of ['requests', 'limits'] as const) {
       for (const resource of ['cpu', 'memory']) {
-        if (!c.resources?.[kind]?.[resource]) out.push({ rule: 'resources', object: id(o), message: `container ${c.name}: resources.${kind}.${resource} is missing` });
+        if (!c.resources?.[kind]?.[resource])
+          out.push({
+            rule: 'resources',
+            object: id(o),
+            message: `container ${c.name}: resources.${kind}.${resource} is missing`,
+          });
       }
     }
     for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
@@ -95,12 +122,22 @@ function containers(o: Workload, out: Finding[]) {
       }
       const port = p.httpGet?.port ?? p.tcpSocket?.port ?? p.grpc?.port;
       const exists = (c.ports ?? []).some((cp) => cp.name === port || cp.containerPort === port);
-      if (port === undefined || !exists) out.push({ rule: 'probe-ports', object: id(o), message: `container ${c.name}: ${probe} port ${String(port)} is not a port of the container` });
+      if (port === undefined || !exists)
+        out.push({
+          rule: 'probe-ports',
+          object: id(o),
+          message: `container ${c.name}: ${probe} port ${String(port)} is not a port of the container`,
+        });
     }
     const image = c.image ?? '';
     const digest = image.includes('@sha256:');
     const tag = /:([^/:@]+)$/.exec(image)?.[1];
-    if (!digest && (tag === undefined || tag === 'latest')) out.push({ rule: 'image-tag', object: id(o), message: `container ${c.name}: image ${image} needs an immutable tag or a digest` });
+    if (!digest && (tag === undefined || tag === 'latest'))
+      out.push({
+        rule: 'image-tag',
+        object: id(o),
+        message: `container ${c.name}: image ${image} needs an immutable tag or a digest`,
+      });
   }
   if (!matches(o.spec.selector.matchLabels, o.spec.template.metadata?.labels)) {
     out.push({ rule: 'selectors', object: id(o), message: 'spec.selector does not match the pod template labels' });
@@ -120,7 +157,11 @@ export function policyFindings(objects: readonly KubeObject[]): Finding[] {
   }
 
   for (const service of objects.filter((o) => o.kind === 'Service')) {
-    const spec = service['spec'] as { selector?: Record<string, string>; ports?: { targetPort?: string | number }[]; type?: string };
+    const spec = service['spec'] as {
+      selector?: Record<string, string>;
+      ports?: { targetPort?: string | number }[];
+      type?: string;
+    };
     if (spec.type === 'ExternalName') continue;
     const pods = inNamespace(service).filter((w) => matches(spec.selector, w.spec.template.metadata?.labels));
     if (pods.length === 0) {
@@ -128,26 +169,53 @@ export function policyFindings(objects: readonly KubeObject[]): Finding[] {
       continue;
     }
     for (const port of spec.ports ?? []) {
-      const found = pods.every((w) => w.spec.template.spec.containers.some((c) => (c.ports ?? []).some((cp) => cp.name === port.targetPort || cp.containerPort === port.targetPort)));
-      if (!found) out.push({ rule: 'selectors', object: id(service), message: `targetPort ${String(port.targetPort)} is not a port of the selected pods` });
+      const found = pods.every((w) =>
+        w.spec.template.spec.containers.some((c) =>
+          (c.ports ?? []).some((cp) => cp.name === port.targetPort || cp.containerPort === port.targetPort),
+        ),
+      );
+      if (!found)
+        out.push({
+          rule: 'selectors',
+          object: id(service),
+          message: `targetPort ${String(port.targetPort)} is not a port of the selected pods`,
+        });
     }
   }
 
   for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
-    const spec = pdb['spec'] as { selector?: { matchLabels?: Record<string, string> }; minAvailable?: number | string; maxUnavailable?: number | string };
-    const targets = inNamespace(pdb).filter((w) => matches(spec.selector?.matchLabels, w.spec.template.metadata?.labels));
+    const spec = pdb['spec'] as {
+      selector?: { matchLabels?: Record<string, string> };
+      minAvailable?: number | string;
+      maxUnavailable?: number | string;
+    };
+    const targets = inNamespace(pdb).filter((w) =>
+      matches(spec.selector?.matchLabels, w.spec.template.metadata?.labels),
+    );
     if (targets.length === 0) {
       out.push({ rule: 'pdb', object: id(pdb), message: 'its selector matches no pods' });
       continue;
     }
     for (const w of targets) {
-      const hpa = hpas.find((h) => (h['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name === w.metadata.name && h.metadata.namespace === w.metadata.namespace);
-      const replicas = hpa ? (hpa['spec'] as { minReplicas?: number }).minReplicas ?? 1 : (w.spec.replicas ?? 1);
+      const hpa = hpas.find(
+        (h) =>
+          (h['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name === w.metadata.name &&
+          h.metadata.namespace === w.metadata.namespace,
+      );
+      const replicas = hpa ? ((hpa['spec'] as { minReplicas?: number }).minReplicas ?? 1) : (w.spec.replicas ?? 1);
       if (typeof spec.maxUnavailable === 'number' && (spec.maxUnavailable < 1 || spec.maxUnavailable >= replicas)) {
-        out.push({ rule: 'pdb', object: id(pdb), message: `maxUnavailable ${spec.maxUnavailable} must be at least 1 and below the ${replicas} replicas of ${w.metadata.name}` });
+        out.push({
+          rule: 'pdb',
+          object: id(pdb),
+          message: `maxUnavailable ${spec.maxUnavailable} must be at least 1 and below the ${replicas} replicas of ${w.metadata.name}`,
+        });
       }
       if (typeof spec.minAvailable === 'number' && spec.minAvailable >= replicas) {
-        out.push({ rule: 'pdb', object: id(pdb), message: `minAvailable ${spec.minAvailable} leaves no pod of ${w.metadata.name} (${replicas} replicas) evictable` });
+        out.push({
+          rule: 'pdb',
+          object: id(pdb),
+          message: `minAvailable ${spec.minAvailable} leaves no pod of ${w.metadata.name} (${replicas} replicas) evictable`,
+        });
       }
     }
   }
@@ -155,17 +223,37 @@ export function policyFindings(objects: readonly KubeObject[]): Finding[] {
   for (const hpa of hpas) {
     const target = (hpa['spec'] as { scaleTargetRef: { name: string; kind: string } }).scaleTargetRef;
     const workload = inNamespace(hpa).find((w) => w.kind === target.kind && w.metadata.name === target.name);
-    if (workload === undefined) out.push({ rule: 'hpa', object: id(hpa), message: `scaleTargetRef ${target.kind} ${target.name} does not exist` });
-    else if (workload.spec.replicas !== undefined) out.push({ rule: 'hpa', object: id(workload), message: 'sets replicas while an HPA scales it (every sync would reset the count)' });
+    if (workload === undefined)
+      out.push({
+        rule: 'hpa',
+        object: id(hpa),
+        message: `scaleTargetRef ${target.kind} ${target.name} does not exist`,
+      });
+    else if (workload.spec.replicas !== undefined)
+      out.push({
+        rule: 'hpa',
+        object: id(workload),
+        message: 'sets replicas while an HPA scales it (every sync would reset the count)',
+      });
   }
 
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
   for (const w of workloads) {
     const covered = policies.some((p) => {
       const spec = p['spec'] as { podSelector?: { matchLabels?: Record<string, string> }; policyTypes?: string[] };
-      return p.metadata.namespace === w.metadata.namespace && matches(spec.podSelector?.matchLabels, w.spec.template.metadata?.labels) && spec.policyTypes?.includes('Ingress') && spec.policyTypes.includes('Egress');
+      return (
+        p.metadata.namespace === w.metadata.namespace &&
+        matches(spec.podSelector?.matchLabels, w.spec.template.metadata?.labels) &&
+        spec.policyTypes?.includes('Ingress') &&
+        spec.policyTypes.includes('Egress')
+      );
     });
-    if (!covered) out.push({ rule: 'network-policy', object: id(w), message: 'no NetworkPolicy restricts both ingress and egress of its pods' });
+    if (!covered)
+      out.push({
+        rule: 'network-policy',
+        object: id(w),
+        message: 'no NetworkPolicy restricts both ingress and egress of its pods',
+      });
   }
   return out;
 }

@@ -5,7 +5,9 @@ import { checkChart, formatFindings } from '../src/check-chart';
 // Run for one chart by the chart's own `test` target (CHART=deploy/charts/<name>), or for every
 // service chart when run here.
 const ROOT = join(__dirname, '../../..');
-const charts = process.env['CHART'] ? [process.env['CHART']] : ['deploy/charts/user-service', 'deploy/charts/order-service', 'deploy/charts/payment-service'];
+const charts = process.env['CHART']
+  ? [process.env['CHART']]
+  : ['deploy/charts/user-service', 'deploy/charts/order-service', 'deploy/charts/payment-service'];
 const canonicalSchema = readFileSync(join(__dirname, '../service-values.schema.json'), 'utf8');
 
 describe.each(charts)('%s', (chart) => {
@@ -17,26 +19,59 @@ describe.each(charts)('%s', (chart) => {
     for (const report of reports) {
       expect(formatFindings(report.findings)).toBe('');
       const kinds = report.objects.map((o) => o.kind).sort();
-      expect(kinds).toEqual(['Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount', ...(report.valueFiles.length > 0 ? ['ServiceMonitor'] : [])].sort());
+      expect(kinds).toEqual(
+        [
+          'Deployment',
+          'NetworkPolicy',
+          'PodDisruptionBudget',
+          'Service',
+          'ServiceAccount',
+          ...(report.valueFiles.length > 0 ? ['ServiceMonitor'] : []),
+        ].sort(),
+      );
     }
   });
 
   it('renders the operational defaults the platform promises', async () => {
     const [defaults] = await checkChart(dir);
     const deployment = defaults?.objects.find((o) => o.kind === 'Deployment') as unknown as {
-      spec: { replicas: number; strategy: { rollingUpdate: { maxUnavailable: number } }; template: { spec: Record<string, never> & { containers: Record<string, never>[]; terminationGracePeriodSeconds: number; volumes: unknown[] } } };
+      spec: {
+        replicas: number;
+        strategy: { rollingUpdate: { maxUnavailable: number } };
+        template: {
+          spec: Record<string, never> & {
+            containers: Record<string, never>[];
+            terminationGracePeriodSeconds: number;
+            volumes: unknown[];
+          };
+        };
+      };
     };
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     const pod = deployment.spec.template.spec;
-    const container = pod.containers[0] as unknown as { resources: unknown; env: { name: string; valueFrom?: unknown }[]; lifecycle: unknown };
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } });
-    expect(container.env.find((e) => e.name === 'DATABASE_URL')?.valueFrom).toEqual({ secretKeyRef: { name: expect.stringMatching(/-db$/), key: 'url' } });
+    const container = pod.containers[0] as unknown as {
+      resources: unknown;
+      env: { name: string; valueFrom?: unknown }[];
+      lifecycle: unknown;
+    };
+    expect(container.resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '100m', memory: '128Mi' },
+    });
+    expect(container.env.find((e) => e.name === 'DATABASE_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: expect.stringMatching(/-db$/), key: 'url' },
+    });
     expect(container.lifecycle).toEqual({ preStop: { sleep: { seconds: 15 } } });
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(15 + 10 + 5);
     expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
-    const service = defaults?.objects.find((o) => o.kind === 'Service') as unknown as { spec: { type: string; ports: unknown[] } };
-    expect(service.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] });
+    const service = defaults?.objects.find((o) => o.kind === 'Service') as unknown as {
+      spec: { type: string; ports: unknown[] };
+    };
+    expect(service.spec).toMatchObject({
+      type: 'ClusterIP',
+      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+    });
   });
 
   it('has the platform values schema, unchanged', () => {

@@ -12,7 +12,10 @@ registerExtraSchemas();
 function scratchWorkspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gitops-'));
   for (const part of ['argocd', 'velero', 'deploy']) {
-    cpSync(join(ROOT, part), join(dir, part), { recursive: true, filter: (src) => !/\/charts\/[^/]+\/charts(\/|$)/.test(src) });
+    cpSync(join(ROOT, part), join(dir, part), {
+      recursive: true,
+      filter: (src) => !/\/charts\/[^/]+\/charts(\/|$)/.test(src),
+    });
   }
   return dir;
 }
@@ -31,7 +34,9 @@ describe('the GitOps system as ArgoCD would apply it', () => {
     expect(formatSystemFindings(checkSystem(system, ROOT))).toBe('');
     expect(system.appOfApps.map((o) => o.kind).sort()).toEqual(['AppProject', ...Array(6).fill('Application')]);
     const byName = Object.fromEntries(system.apps.map((a) => [a.name, a]));
-    expect(byName['velero']?.notRendered).toMatch(/^remote chart velero 10\.1\.3 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/);
+    expect(byName['velero']?.notRendered).toMatch(
+      /^remote chart velero 10\.1\.3 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
+    );
     expect(byName['velero-schedules']?.objects.map((o) => o.metadata.name).sort()).toEqual(['daily', 'weekly']);
     const ingresses = byName['shared-ingress']?.objects.filter((o) => o.kind === 'Ingress') ?? [];
     expect(ingresses.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
@@ -65,31 +70,228 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
   const check = async () => formatSystemFindings(checkSystem(await renderSystem(workspace), workspace));
 
   it.each<[string, (w: string) => void, RegExp]>([
-    ['an Application path that does not exist', (w) => edit(w, 'argocd/apps/values.yaml', 'path: deploy/charts/order-service', 'path: deploy/charts/orders'), /argocd\/apps\/values\.yaml: \[paths\] Application order-service: path deploy\/charts\/orders is not a chart/],
-    ['a chart that no longer renders', (w) => edit(w, 'deploy/charts/payment-service/values-prod.yaml', 'environment: prod', 'environment: prod\nreplicas: 3'), /deploy\/charts\/payment-service: \[renders\] Application payment-service: [\s\S]*additional properties 'replicas' not allowed/],
-    ['a child tracking another revision', (w) => edit(w, 'argocd/bootstrap/root.yaml', 'targetRevision: main', 'targetRevision: release'), /argocd\/apps\/values\.yaml: \[one-revision\] Application user-service tracks .*@main, not .*@release like the root/],
-    ['a destination the AppProject does not allow', (w) => edit(w, 'argocd/apps/templates/appproject.yaml', '{{- range $namespaces | uniq }}', '{{- range without ($namespaces | uniq) "payment-service" }}'), /\[destinations\] Application payment-service: destination namespace payment-service is not allowed by its AppProject/],
-    ['a cluster-scoped kind outside the allow-list', (w) => edit(w, 'argocd/apps/templates/appproject.yaml', / {4}- group: networking\.k8s\.io\n {6}kind: IngressClass\n/, ''), /deploy\/charts\/shared-ingress: \[destinations\] IngressClass \(cluster\)\/platform-alb: cluster-scoped IngressClass is not in the AppProject's allow-list/],
-    ['an Ingress backend with no Service in its namespace', (w) => edit(w, 'deploy/routes.json', '{ "path": "/payments", "service": "payment-service", "localPort": 3003 }', '{ "path": "/payments", "service": "payment-service", "localPort": 3003 },\n    { "path": "/ghosts", "service": "order-service-ghost", "localPort": 3009 }'), /deploy\/charts\/shared-ingress: \[ingress-backends\] Ingress order-service-ghost\/order-service-ghost: backend Service order-service-ghost does not exist in namespace order-service-ghost/],
-    ['a canary weight with no canary Service', (w) => edit(w, 'deploy/charts/shared-ingress/values-prod.yaml', 'canaryWeights: {}', 'canaryWeights:\n  user-service: 10'), /\[ingress-backends\] Ingress user-service\/user-service: backend Service user-service-canary does not exist in namespace user-service/],
-    ['an ExternalName backend', (w) => edit(w, 'deploy/charts/platform-service/templates/_service.tpl', 'type: ClusterIP', 'type: ExternalName\n  externalName: legacy.example.com'), /\[ingress-backends\] Ingress user-service\/user-service: backend user-service is an ExternalName Service/],
-    ['members disagreeing on a group-wide setting', (w) => edit(w, 'deploy/charts/shared-ingress/templates/ingresses.yaml', '    alb.ingress.kubernetes.io/group.order: "1"', '    alb.ingress.kubernetes.io/group.order: "1"\n    alb.ingress.kubernetes.io/ssl-policy: ELBSecurityPolicy-2016-08'), /deploy\/charts\/shared-ingress: \[ingress-group\] members of the IngressGroup disagree on alb\.ingress\.kubernetes\.io\/ssl-policy/],
-    ['a group not pinned by IngressClassParams', (w) => edit(w, 'deploy/charts/shared-ingress/templates/ingressclass.yaml', / {2}namespaceSelector:\n(.*\n){5} {10}\{\{- range \.Values\.routes \}\}\n.*\n {10}\{\{- end \}\}\n/, ''), /\[ingress-group\] .*must pin the group with IngressClassParams/],
-    ['a namespace missing from the daily backup', (w) => edit(w, 'velero/schedules/values.yaml', '    - payment-service\n', ''), /velero\/schedules: \[backups\] namespace payment-service is deployed by an Application but not in the daily backup/],
-    ['a cron expression with four fields', (w) => edit(w, 'velero/schedules/values.yaml', 'schedule: "0 2 * * *"', 'schedule: "0 2 * *"'), /velero\/schedules: \[backups\] Schedule velero\/daily: schedule "0 2 \* \*" is not a 5-field cron expression/],
-    ['a TTL in days', (w) => edit(w, 'velero/schedules/values.yaml', 'ttl: 720h0m0s', 'ttl: 30d'), /velero\/schedules: \[backups\] Schedule velero\/daily: ttl "30d" is not a Go duration/],
-    ['a retention that differs from the promise', (w) => edit(w, 'velero/schedules/values.yaml', 'ttl: 2160h0m0s', 'ttl: 1440h0m0s'), /\[backups\] Schedule weekly: ttl 1440h0m0s must keep backups 90 days/],
-    ['a full backup without cluster resources', (w) => edit(w, 'velero/schedules/templates/schedules.yaml', 'includeClusterResources: true', 'includeClusterResources: false'), /\[backups\] Schedule weekly: a full backup must include cluster-scoped resources/],
-    ['backups owned by their Schedule', (w) => edit(w, 'velero/schedules/templates/schedules.yaml', 'useOwnerReferencesInBackup: false', 'useOwnerReferencesInBackup: true'), /\[backups\] Schedule velero\/daily: backups must not be owned by the Schedule/],
-    ['a tracking label on a Schedule', (w) => edit(w, 'velero/schedules/templates/schedules.yaml', '  annotations:\n    platform/retention', '  labels:\n    app.kubernetes.io/instance: {{ $.Release.Name }}\n  annotations:\n    platform/retention'), /\[backups\] Schedule velero\/daily: Velero copies its labels to Backups/],
-    ['schedules in the same wave as Velero', (w) => edit(w, 'argocd/apps/values.yaml', '    namespace: velero\n    wave: -1', '    namespace: velero\n    wave: 0'), /argocd\/apps\/values\.yaml: \[sync-waves\] velero must sync in an earlier wave than velero-schedules/],
-    ['schedules without SkipDryRunOnMissingResource', (w) => edit(w, 'argocd/apps/values.yaml', '    syncOptions:\n      - SkipDryRunOnMissingResource=true\n', ''), /\[sync-waves\] Application velero-schedules deploys Velero Schedules before their CRD exists/],
-    ['the ingress synced with the services', (w) => edit(w, 'argocd/apps/values.yaml', '    namespace: shared-ingress\n    wave: 2', '    namespace: shared-ingress\n    wave: 1'), /\[sync-waves\] user-service must sync in an earlier wave than shared-ingress/],
-    ['an Application without self-heal', (w) => edit(w, 'argocd/apps/templates/applications.yaml', 'selfHeal: true', 'selfHeal: false'), /\[sync-policy\] Application .* must sync automatically with prune and self-heal/],
-    ['two Applications rendering the same objects', (w) => edit(w, 'argocd/apps/values.yaml', '  - name: user-service\n', '  - name: more-schedules\n    namespace: velero\n    wave: 0\n    path: velero/schedules\n    syncOptions:\n      - SkipDryRunOnMissingResource=true\n  - name: user-service\n'), /\[unique\] Schedule velero\/daily is rendered by both velero-schedules and more-schedules/],
-    ['label-based resource tracking', (w) => edit(w, 'argocd/bootstrap/argocd-cm.yaml', 'application.resourceTrackingMethod: annotation', 'application.resourceTrackingMethod: label'), /argocd\/bootstrap\/argocd-cm\.yaml: \[argocd-config\] resource tracking must be by annotation/],
-    ['no Application health check', (w) => edit(w, 'argocd/bootstrap/argocd-cm.yaml', / {2}resource\.customizations\.health\.argoproj\.io_Application: \|\n( {4}.*\n)+/, ''), /\[argocd-config\] the argoproj\.io\/Application health check must be configured/],
-    ['an unknown field in a Velero Schedule', (w) => edit(w, 'velero/schedules/templates/schedules.yaml', '    snapshotVolumes: false', '    snapshotVolumes: false\n    retention: 30'), /velero\/schedules: \[schema\] Schedule velero\/daily: Schedule\.spec\.template\.retention: unknown field/],
+    [
+      'an Application path that does not exist',
+      (w) => edit(w, 'argocd/apps/values.yaml', 'path: deploy/charts/order-service', 'path: deploy/charts/orders'),
+      /argocd\/apps\/values\.yaml: \[paths\] Application order-service: path deploy\/charts\/orders is not a chart/,
+    ],
+    [
+      'a chart that no longer renders',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/payment-service/values-prod.yaml',
+          'environment: prod',
+          'environment: prod\nreplicas: 3',
+        ),
+      /deploy\/charts\/payment-service: \[renders\] Application payment-service: [\s\S]*additional properties 'replicas' not allowed/,
+    ],
+    [
+      'a child tracking another revision',
+      (w) => edit(w, 'argocd/bootstrap/root.yaml', 'targetRevision: main', 'targetRevision: release'),
+      /argocd\/apps\/values\.yaml: \[one-revision\] Application user-service tracks .*@main, not .*@release like the root/,
+    ],
+    [
+      'a destination the AppProject does not allow',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/templates/appproject.yaml',
+          '{{- range $namespaces | uniq }}',
+          '{{- range without ($namespaces | uniq) "payment-service" }}',
+        ),
+      /\[destinations\] Application payment-service: destination namespace payment-service is not allowed by its AppProject/,
+    ],
+    [
+      'a cluster-scoped kind outside the allow-list',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/templates/appproject.yaml',
+          / {4}- group: networking\.k8s\.io\n {6}kind: IngressClass\n/,
+          '',
+        ),
+      /deploy\/charts\/shared-ingress: \[destinations\] IngressClass \(cluster\)\/platform-alb: cluster-scoped IngressClass is not in the AppProject's allow-list/,
+    ],
+    [
+      'an Ingress backend with no Service in its namespace',
+      (w) =>
+        edit(
+          w,
+          'deploy/routes.json',
+          '{ "path": "/payments", "service": "payment-service", "localPort": 3003 }',
+          '{ "path": "/payments", "service": "payment-service", "localPort": 3003 },\n    { "path": "/ghosts", "service": "order-service-ghost", "localPort": 3009 }',
+        ),
+      /deploy\/charts\/shared-ingress: \[ingress-backends\] Ingress order-service-ghost\/order-service-ghost: backend Service order-service-ghost does not exist in namespace order-service-ghost/,
+    ],
+    [
+      'a canary weight with no canary Service',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/shared-ingress/values-prod.yaml',
+          'canaryWeights: {}',
+          'canaryWeights:\n  user-service: 10',
+        ),
+      /\[ingress-backends\] Ingress user-service\/user-service: backend Service user-service-canary does not exist in namespace user-service/,
+    ],
+    [
+      'an ExternalName backend',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/platform-service/templates/_service.tpl',
+          'type: ClusterIP',
+          'type: ExternalName\n  externalName: legacy.example.com',
+        ),
+      /\[ingress-backends\] Ingress user-service\/user-service: backend user-service is an ExternalName Service/,
+    ],
+    [
+      'members disagreeing on a group-wide setting',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/shared-ingress/templates/ingresses.yaml',
+          '    alb.ingress.kubernetes.io/group.order: "1"',
+          '    alb.ingress.kubernetes.io/group.order: "1"\n    alb.ingress.kubernetes.io/ssl-policy: ELBSecurityPolicy-2016-08',
+        ),
+      /deploy\/charts\/shared-ingress: \[ingress-group\] members of the IngressGroup disagree on alb\.ingress\.kubernetes\.io\/ssl-policy/,
+    ],
+    [
+      'a group not pinned by IngressClassParams',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/shared-ingress/templates/ingressclass.yaml',
+          / {2}namespaceSelector:\n(.*\n){5} {10}\{\{- range \.Values\.routes \}\}\n.*\n {10}\{\{- end \}\}\n/,
+          '',
+        ),
+      /\[ingress-group\] .*must pin the group with IngressClassParams/,
+    ],
+    [
+      'a namespace missing from the daily backup',
+      (w) => edit(w, 'velero/schedules/values.yaml', '    - payment-service\n', ''),
+      /velero\/schedules: \[backups\] namespace payment-service is deployed by an Application but not in the daily backup/,
+    ],
+    [
+      'a cron expression with four fields',
+      (w) => edit(w, 'velero/schedules/values.yaml', 'schedule: "0 2 * * *"', 'schedule: "0 2 * *"'),
+      /velero\/schedules: \[backups\] Schedule velero\/daily: schedule "0 2 \* \*" is not a 5-field cron expression/,
+    ],
+    [
+      'a TTL in days',
+      (w) => edit(w, 'velero/schedules/values.yaml', 'ttl: 720h0m0s', 'ttl: 30d'),
+      /velero\/schedules: \[backups\] Schedule velero\/daily: ttl "30d" is not a Go duration/,
+    ],
+    [
+      'a retention that differs from the promise',
+      (w) => edit(w, 'velero/schedules/values.yaml', 'ttl: 2160h0m0s', 'ttl: 1440h0m0s'),
+      /\[backups\] Schedule weekly: ttl 1440h0m0s must keep backups 90 days/,
+    ],
+    [
+      'a full backup without cluster resources',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/templates/schedules.yaml',
+          'includeClusterResources: true',
+          'includeClusterResources: false',
+        ),
+      /\[backups\] Schedule weekly: a full backup must include cluster-scoped resources/,
+    ],
+    [
+      'backups owned by their Schedule',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/templates/schedules.yaml',
+          'useOwnerReferencesInBackup: false',
+          'useOwnerReferencesInBackup: true',
+        ),
+      /\[backups\] Schedule velero\/daily: backups must not be owned by the Schedule/,
+    ],
+    [
+      'a tracking label on a Schedule',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/templates/schedules.yaml',
+          '  annotations:\n    platform/retention',
+          '  labels:\n    app.kubernetes.io/instance: {{ $.Release.Name }}\n  annotations:\n    platform/retention',
+        ),
+      /\[backups\] Schedule velero\/daily: Velero copies its labels to Backups/,
+    ],
+    [
+      'schedules in the same wave as Velero',
+      (w) =>
+        edit(w, 'argocd/apps/values.yaml', '    namespace: velero\n    wave: -1', '    namespace: velero\n    wave: 0'),
+      /argocd\/apps\/values\.yaml: \[sync-waves\] velero must sync in an earlier wave than velero-schedules/,
+    ],
+    [
+      'schedules without SkipDryRunOnMissingResource',
+      (w) => edit(w, 'argocd/apps/values.yaml', '    syncOptions:\n      - SkipDryRunOnMissingResource=true\n', ''),
+      /\[sync-waves\] Application velero-schedules deploys Velero Schedules before their CRD exists/,
+    ],
+    [
+      'the ingress synced with the services',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          '    namespace: shared-ingress\n    wave: 2',
+          '    namespace: shared-ingress\n    wave: 1',
+        ),
+      /\[sync-waves\] user-service must sync in an earlier wave than shared-ingress/,
+    ],
+    [
+      'an Application without self-heal',
+      (w) => edit(w, 'argocd/apps/templates/applications.yaml', 'selfHeal: true', 'selfHeal: false'),
+      /\[sync-policy\] Application .* must sync automatically with prune and self-heal/,
+    ],
+    [
+      'two Applications rendering the same objects',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          '  - name: user-service\n',
+          '  - name: more-schedules\n    namespace: velero\n    wave: 0\n    path: velero/schedules\n    syncOptions:\n      - SkipDryRunOnMissingResource=true\n  - name: user-service\n',
+        ),
+      /\[unique\] Schedule velero\/daily is rendered by both velero-schedules and more-schedules/,
+    ],
+    [
+      'label-based resource tracking',
+      (w) =>
+        edit(
+          w,
+          'argocd/bootstrap/argocd-cm.yaml',
+          'application.resourceTrackingMethod: annotation',
+          'application.resourceTrackingMethod: label',
+        ),
+      /argocd\/bootstrap\/argocd-cm\.yaml: \[argocd-config\] resource tracking must be by annotation/,
+    ],
+    [
+      'no Application health check',
+      (w) =>
+        edit(
+          w,
+          'argocd/bootstrap/argocd-cm.yaml',
+          / {2}resource\.customizations\.health\.argoproj\.io_Application: \|\n( {4}.*\n)+/,
+          '',
+        ),
+      /\[argocd-config\] the argoproj\.io\/Application health check must be configured/,
+    ],
+    [
+      'an unknown field in a Velero Schedule',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/templates/schedules.yaml',
+          '    snapshotVolumes: false',
+          '    snapshotVolumes: false\n    retention: 30',
+        ),
+      /velero\/schedules: \[schema\] Schedule velero\/daily: Schedule\.spec\.template\.retention: unknown field/,
+    ],
   ])('%s', async (_case, breakIt, message) => {
     breakIt(workspace);
     expect(await check()).toMatch(message);

@@ -10,7 +10,10 @@ const ROOT = join(__dirname, '../../..');
 let charts: string;
 beforeAll(() => {
   charts = mkdtempSync(join(tmpdir(), 'charts-'));
-  cpSync(join(ROOT, 'deploy/charts'), charts, { recursive: true, filter: (src) => !src.includes('/charts/charts/') && !/\/charts\/[^/]+\/charts(\/|$)/.test(src.slice(ROOT.length)) });
+  cpSync(join(ROOT, 'deploy/charts'), charts, {
+    recursive: true,
+    filter: (src) => !src.includes('/charts/charts/') && !/\/charts\/[^/]+\/charts(\/|$)/.test(src.slice(ROOT.length)),
+  });
 });
 afterAll(() => rmSync(charts, { recursive: true, force: true }));
 
@@ -27,12 +30,28 @@ describe('values that break the schema or the chart rules fail the render with a
     ['an unknown nested key', 'image:\n  pullPolcy: Always\n', /additional properties 'pullPolcy' not allowed/],
     ['an out-of-range value', 'replicaCount: 0\n', /replicaCount.*minimum/i],
     ['a bad enum value', 'logLevel: verbose\n', /logLevel/],
-    ['a latest tag', 'image:\n  tag: latest\n', /image tag of the stable track: set image.tag to an immutable version.*"latest" tag is refused/],
+    [
+      'a latest tag',
+      'image:\n  tag: latest\n',
+      /image tag of the stable track: set image.tag to an immutable version.*"latest" tag is refused/,
+    ],
     ['an empty tag', 'image:\n  tag: ""\n', /image tag of the stable track/],
     ['a canary without a tag', 'canary:\n  enabled: true\n', /image tag of the canary track: set canary.image.tag/],
-    ['a missing secret name', 'database:\n  existingSecret: ""\n', /database.existingSecret: name the existing Secret that holds this service's DATABASE_URL/],
-    ['a grace period shorter than the drain', 'shutdown:\n  terminationGracePeriodSeconds: 10\n', /terminationGracePeriodSeconds \(10\) must be at least/],
-    ['a PDB with a single replica', 'replicaCount: 1\n', /replicaCount must be at least 2 while the PodDisruptionBudget is enabled/],
+    [
+      'a missing secret name',
+      'database:\n  existingSecret: ""\n',
+      /database.existingSecret: name the existing Secret that holds this service's DATABASE_URL/,
+    ],
+    [
+      'a grace period shorter than the drain',
+      'shutdown:\n  terminationGracePeriodSeconds: 10\n',
+      /terminationGracePeriodSeconds \(10\) must be at least/,
+    ],
+    [
+      'a PDB with a single replica',
+      'replicaCount: 1\n',
+      /replicaCount must be at least 2 while the PodDisruptionBudget is enabled/,
+    ],
   ])('%s', async (_case, values, message) => {
     await expect(render('user-service', values)).rejects.toThrow(message);
   });
@@ -41,34 +60,95 @@ describe('values that break the schema or the chart rules fail the render with a
 describe('objects that break a platform rule are reported by rule and object', () => {
   let objects: KubeObject[];
   beforeAll(async () => {
-    objects = await renderChart(join(charts, 'user-service'), { releaseName: 'user-service', namespace: 'user-service' });
+    objects = await renderChart(join(charts, 'user-service'), {
+      releaseName: 'user-service',
+      namespace: 'user-service',
+    });
   });
   const mutated = (change: (o: KubeObject[]) => void) => {
     const copy = structuredClone(objects);
     change(copy);
     return formatFindings(checkObjects(copy));
   };
-  const deployment = (o: KubeObject[]) => o.find((x) => x.kind === 'Deployment') as unknown as { spec: Record<string, unknown> & { template: { spec: { containers: Record<string, unknown>[] } & Record<string, unknown> } } };
-  const container = (o: KubeObject[]) => deployment(o).spec.template.spec.containers[0] as Record<string, unknown> & { securityContext: Record<string, unknown> };
+  const deployment = (o: KubeObject[]) =>
+    o.find((x) => x.kind === 'Deployment') as unknown as {
+      spec: Record<string, unknown> & {
+        template: { spec: { containers: Record<string, unknown>[] } & Record<string, unknown> };
+      };
+    };
+  const container = (o: KubeObject[]) =>
+    deployment(o).spec.template.spec.containers[0] as Record<string, unknown> & {
+      securityContext: Record<string, unknown>;
+    };
 
   it('passes as rendered', () => expect(formatFindings(checkObjects(objects))).toBe(''));
 
   it.each<[string, (o: KubeObject[]) => void, RegExp]>([
-    ['an unknown field', (o) => (deployment(o).spec['replica'] = 3), /\[schema\] Deployment user-service\/user-service: Deployment.spec.replica: unknown field/],
+    [
+      'an unknown field',
+      (o) => (deployment(o).spec['replica'] = 3),
+      /\[schema\] Deployment user-service\/user-service: Deployment.spec.replica: unknown field/,
+    ],
     ['a misspelt container field', (o) => (container(o)['imagePullPolcy'] = 'Always'), /imagePullPolcy: unknown field/],
     ['a wrong type', (o) => (deployment(o).spec['replicas'] = 'two'), /\[schema\].*spec.replicas must be integer/],
-    ['a writable root filesystem', (o) => delete container(o).securityContext['readOnlyRootFilesystem'], /\[pod-security\].*readOnlyRootFilesystem must be true/],
-    ['privilege escalation', (o) => (container(o).securityContext['allowPrivilegeEscalation'] = true), /\[pod-security\].*allowPrivilegeEscalation must be false/],
-    ['capabilities kept', (o) => (container(o).securityContext['capabilities'] = { drop: ['NET_RAW'] }), /\[pod-security\].*must drop ALL/],
-    ['a host path volume', (o) => ((deployment(o).spec.template.spec['volumes'] as unknown[]).push({ name: 'h', hostPath: { path: '/' } })), /\[pod-security\].*volume h of type hostPath/],
+    [
+      'a writable root filesystem',
+      (o) => delete container(o).securityContext['readOnlyRootFilesystem'],
+      /\[pod-security\].*readOnlyRootFilesystem must be true/,
+    ],
+    [
+      'privilege escalation',
+      (o) => (container(o).securityContext['allowPrivilegeEscalation'] = true),
+      /\[pod-security\].*allowPrivilegeEscalation must be false/,
+    ],
+    [
+      'capabilities kept',
+      (o) => (container(o).securityContext['capabilities'] = { drop: ['NET_RAW'] }),
+      /\[pod-security\].*must drop ALL/,
+    ],
+    [
+      'a host path volume',
+      (o) => (deployment(o).spec.template.spec['volumes'] as unknown[]).push({ name: 'h', hostPath: { path: '/' } }),
+      /\[pod-security\].*volume h of type hostPath/,
+    ],
     ['no resources', (o) => delete container(o)['resources'], /\[resources\].*resources.requests.cpu is missing/],
     ['no readiness probe', (o) => delete container(o)['readinessProbe'], /\[probes\].*readinessProbe is missing/],
-    ['a probe on a port that does not exist', (o) => ((container(o)['livenessProbe'] as { httpGet: { port: string } }).httpGet.port = 'metrics'), /\[probe-ports\].*livenessProbe port metrics/],
+    [
+      'a probe on a port that does not exist',
+      (o) => ((container(o)['livenessProbe'] as { httpGet: { port: string } }).httpGet.port = 'metrics'),
+      /\[probe-ports\].*livenessProbe port metrics/,
+    ],
     ['a latest image', (o) => (container(o)['image'] = 'ghcr.io/platform/user-service:latest'), /\[image-tag\]/],
-    ['a Service selecting nothing', (o) => ((o.find((x) => x.kind === 'Service') as unknown as { spec: { selector: Record<string, string> } }).spec.selector = { app: 'other' }), /\[selectors\] Service user-service\/user-service: its selector matches no pods/],
-    ['a PDB as large as the replicas', (o) => ((o.find((x) => x.kind === 'PodDisruptionBudget') as unknown as { spec: Record<string, unknown> }).spec['maxUnavailable'] = 2), /\[pdb\].*maxUnavailable 2 must be at least 1 and below the 2 replicas/],
-    ['no NetworkPolicy', (o) => o.splice(o.findIndex((x) => x.kind === 'NetworkPolicy'), 1), /\[network-policy\] Deployment user-service\/user-service/],
-    ['a mounted token', (o) => (deployment(o).spec.template.spec['automountServiceAccountToken'] = true), /\[service-account-token\]/],
+    [
+      'a Service selecting nothing',
+      (o) =>
+        ((
+          o.find((x) => x.kind === 'Service') as unknown as { spec: { selector: Record<string, string> } }
+        ).spec.selector = { app: 'other' }),
+      /\[selectors\] Service user-service\/user-service: its selector matches no pods/,
+    ],
+    [
+      'a PDB as large as the replicas',
+      (o) =>
+        ((o.find((x) => x.kind === 'PodDisruptionBudget') as unknown as { spec: Record<string, unknown> }).spec[
+          'maxUnavailable'
+        ] = 2),
+      /\[pdb\].*maxUnavailable 2 must be at least 1 and below the 2 replicas/,
+    ],
+    [
+      'no NetworkPolicy',
+      (o) =>
+        o.splice(
+          o.findIndex((x) => x.kind === 'NetworkPolicy'),
+          1,
+        ),
+      /\[network-policy\] Deployment user-service\/user-service/,
+    ],
+    [
+      'a mounted token',
+      (o) => (deployment(o).spec.template.spec['automountServiceAccountToken'] = true),
+      /\[service-account-token\]/,
+    ],
     ['two objects with one name', (o) => o.push(structuredClone(o[0] as KubeObject)), /\[unique\]/],
   ])('%s', (_case, change, message) => {
     expect(mutated(change)).toMatch(message);
@@ -78,10 +158,15 @@ describe('objects that break a platform rule are reported by rule and object', (
 describe('a library chart change that breaks a rule fails every service chart built on it', () => {
   it('fails user-service when the library drops readOnlyRootFilesystem', async () => {
     const template = join(charts, 'platform-service/templates/_deployment.tpl');
-    writeFileSync(template, readFileSync(template, 'utf8').replace('readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false'));
+    writeFileSync(
+      template,
+      readFileSync(template, 'utf8').replace('readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false'),
+    );
     const chart = join(charts, 'user-service');
     rmSync(join(chart, 'charts'), { recursive: true, force: true });
     const [report] = await checkChart(chart);
-    expect(formatFindings(report?.findings ?? [])).toMatch(/\[pod-security\] Deployment user-service\/user-service: container user-service: readOnlyRootFilesystem must be true/);
+    expect(formatFindings(report?.findings ?? [])).toMatch(
+      /\[pod-security\] Deployment user-service\/user-service: container user-service: readOnlyRootFilesystem must be true/,
+    );
   });
 });

@@ -31,7 +31,8 @@ describe('the Dockerfile', () => {
 
   it('keeps the build context small', () => {
     const ignored = readFileSync(join(WORKSPACE_ROOT, '.dockerignore'), 'utf8');
-    for (const entry of ['**/node_modules', 'dist', '.git', '.nx', '.data']) expect(ignored.split('\n')).toContain(entry);
+    for (const entry of ['**/node_modules', 'dist', '.git', '.nx', '.data'])
+      expect(ignored.split('\n')).toContain(entry);
   });
 });
 
@@ -39,7 +40,11 @@ const services: [string, (base: string) => Promise<void>][] = [
   [
     'user-service',
     async (base) => {
-      const res = await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'image@example.com', name: 'Image' }) });
+      const res = await fetch(`${base}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'image@example.com', name: 'Image' }),
+      });
       expect(res.status).toBe(201);
     },
   ],
@@ -57,7 +62,12 @@ const services: [string, (base: string) => Promise<void>][] = [
       const res = await fetch(`${base}/payments`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': 'image-test' },
-        body: JSON.stringify({ amountCents: 100, currency: 'EUR', reference: 'image', method: { type: 'card', token: 'tok_visa' } }),
+        body: JSON.stringify({
+          amountCents: 100,
+          currency: 'EUR',
+          reference: 'image',
+          method: { type: 'card', token: 'tok_visa' },
+        }),
       });
       expect(res.status).toBe(201);
     },
@@ -88,7 +98,20 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
     mkdirSync(deps);
     cpSync(join(built, 'package.json'), join(deps, 'package.json'));
     cpSync(join(built, 'package-lock.json'), join(deps, 'package-lock.json'));
-    execFileSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error'], { cwd: deps, stdio: 'pipe' });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--omit=dev',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--no-package-lock',
+        '--prefer-offline',
+        '--loglevel=error',
+      ],
+      { cwd: deps, stdio: 'pipe' },
+    );
     // runtime stage: node_modules and the built service, nothing else.
     const app = join(scratch, 'app');
     mkdirSync(app);
@@ -127,7 +150,9 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
 });
 
 afterAll(() => {
-  const report = Object.fromEntries(Object.entries(sizes).map(([service, bytes]) => [service, `${(bytes / 1024 / 1024).toFixed(1)} MiB`]));
+  const report = Object.fromEntries(
+    Object.entries(sizes).map(([service, bytes]) => [service, `${(bytes / 1024 / 1024).toFixed(1)} MiB`]),
+  );
   const out = join(WORKSPACE_ROOT, 'dist/runtime-image');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'sizes.json'), `${JSON.stringify({ bytes: sizes, readable: report }, null, 2)}\n`);

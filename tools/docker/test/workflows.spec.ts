@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import { parse } from 'yaml';
 
-const { validateWorkflow } = require('@action-validator/core') as { validateWorkflow(src: string): { errors: unknown[] } };
+const { validateWorkflow } = require('@action-validator/core') as {
+  validateWorkflow(src: string): { errors: unknown[] };
+};
 const { setImageTags } = require('../set-image-tags.cjs') as {
   setImageTags(options: { tag: string; registry?: string; services: string[]; root?: string }): string[];
 };
@@ -18,8 +20,12 @@ describe.each(['ci.yml', 'release.yml'])('.github/workflows/%s', (name) => {
 });
 
 it('the validator rejects a broken workflow (so a pass means something)', () => {
-  expect(validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n').errors.length).toBeGreaterThan(0);
-  expect(validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n').errors.length).toBeGreaterThan(0);
+  expect(
+    validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n').errors.length,
+  ).toBeGreaterThan(0);
+  expect(
+    validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n').errors.length,
+  ).toBeGreaterThan(0);
 });
 
 describe('the pull request workflow', () => {
@@ -36,7 +42,9 @@ describe('the pull request workflow', () => {
 
   it('caches npm and Nx, and posts the rendered-manifest diff as the job summary', () => {
     expect(steps.find((s) => s.uses?.startsWith('actions/setup-node@'))).toMatchObject({ with: { cache: 'npm' } });
-    expect(steps.some((s) => s.uses?.startsWith('actions/cache@') && JSON.stringify(s).includes('.nx/cache'))).toBe(true);
+    expect(steps.some((s) => s.uses?.startsWith('actions/cache@') && JSON.stringify(s).includes('.nx/cache'))).toBe(
+      true,
+    );
     expect(steps.find((s) => s.run?.includes('gitops-diff'))?.run).toMatch(/GITHUB_STEP_SUMMARY/);
   });
 });
@@ -46,8 +54,14 @@ describe('the release workflow', () => {
 
   it('builds and pushes an image per affected service, tagged with the commit SHA, to a configured registry', () => {
     expect(release.on.push.branches).toEqual(['main']);
-    const build = (release.jobs.images.steps as { uses?: string; with?: Record<string, unknown> }[]).find((s) => s.uses?.startsWith('docker/build-push-action@'));
-    expect(build?.with).toMatchObject({ 'build-args': 'APP=${{ matrix.service }}', push: true, tags: '${{ env.IMAGE_REGISTRY }}/${{ matrix.service }}:${{ github.sha }}' });
+    const build = (release.jobs.images.steps as { uses?: string; with?: Record<string, unknown> }[]).find((s) =>
+      s.uses?.startsWith('docker/build-push-action@'),
+    );
+    expect(build?.with).toMatchObject({
+      'build-args': 'APP=${{ matrix.service }}',
+      push: true,
+      tags: '${{ env.IMAGE_REGISTRY }}/${{ matrix.service }}:${{ github.sha }}',
+    });
     expect(release.env.IMAGE_REGISTRY).toMatch(/vars\.IMAGE_REGISTRY/);
     expect(release.jobs.images.strategy.matrix.service).toBe('${{ fromJson(needs.affected.outputs.services) }}');
   });
@@ -55,7 +69,8 @@ describe('the release workflow', () => {
   it('cannot trigger itself and does not race a concurrent push', () => {
     expect(release.concurrency).toEqual({ group: 'release-main', 'cancel-in-progress': false });
     expect(release.on.push['paths-ignore']).toContain('deploy/charts/*/values-prod.yaml');
-    const promote = (release.jobs.promote.steps as { run?: string }[]).find((s) => s.run?.includes('set-image-tags'))?.run ?? '';
+    const promote =
+      (release.jobs.promote.steps as { run?: string }[]).find((s) => s.run?.includes('set-image-tags'))?.run ?? '';
     expect(promote).toMatch(/\[skip ci\]/);
     expect(promote).toMatch(/git fetch origin main && git reset --hard origin\/main/);
     expect(promote).toMatch(/for attempt in 1 2 3 4 5/);
@@ -68,21 +83,41 @@ describe('set-image-tags', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'release-'));
-    for (const service of ['user-service', 'order-service']) cpSync(join(WORKSPACE_ROOT, 'deploy/charts', service, 'values-prod.yaml'), join(root, 'deploy/charts', service, 'values-prod.yaml'), { recursive: true });
+    for (const service of ['user-service', 'order-service'])
+      cpSync(
+        join(WORKSPACE_ROOT, 'deploy/charts', service, 'values-prod.yaml'),
+        join(root, 'deploy/charts', service, 'values-prod.yaml'),
+        { recursive: true },
+      );
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('writes the tag and registry of the given services only, keeping comments', () => {
     const sha = 'a'.repeat(40);
-    setImageTags({ tag: sha, registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform', services: ['user-service'], root });
+    setImageTags({
+      tag: sha,
+      registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform',
+      services: ['user-service'],
+      root,
+    });
     const updated = readFileSync(join(root, 'deploy/charts/user-service/values-prod.yaml'), 'utf8');
-    expect(parse(updated).image).toEqual({ registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', repository: 'platform/user-service', tag: sha });
+    expect(parse(updated).image).toEqual({
+      registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      repository: 'platform/user-service',
+      tag: sha,
+    });
     expect(updated).toMatch(/^# Production \(EKS\) differences/);
-    expect(parse(readFileSync(join(root, 'deploy/charts/order-service/values-prod.yaml'), 'utf8')).image.tag).toBe('0.1.0');
+    expect(parse(readFileSync(join(root, 'deploy/charts/order-service/values-prod.yaml'), 'utf8')).image.tag).toBe(
+      '0.1.0',
+    );
   });
 
   it('refuses a mutable tag and an unknown service', () => {
-    expect(() => setImageTags({ tag: 'latest', services: ['user-service'], root })).toThrow(/not an immutable image tag/);
-    expect(() => setImageTags({ tag: 'abc', services: ['inventory'], root })).toThrow(/no production values for inventory/);
+    expect(() => setImageTags({ tag: 'latest', services: ['user-service'], root })).toThrow(
+      /not an immutable image tag/,
+    );
+    expect(() => setImageTags({ tag: 'abc', services: ['inventory'], root })).toThrow(
+      /no production values for inventory/,
+    );
   });
 });

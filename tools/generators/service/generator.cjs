@@ -15,15 +15,19 @@ function fail(message) {
 function validate(tree, options) {
   const name = options.name;
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name ?? '') || name.length > 30) {
-    fail(`The service name must be lower-case words joined by dashes (at most 30 characters), e.g. inventory; got ${JSON.stringify(name)}.`);
+    fail(
+      `The service name must be lower-case words joined by dashes (at most 30 characters), e.g. inventory; got ${JSON.stringify(name)}.`,
+    );
   }
-  if (!['express', 'nest', 'fastify'].includes(options.framework)) fail(`--framework must be express, nest or fastify; got ${JSON.stringify(options.framework)}.`);
+  if (!['express', 'nest', 'fastify'].includes(options.framework))
+    fail(`--framework must be express, nest or fastify; got ${JSON.stringify(options.framework)}.`);
   const service = name.endsWith('-service') ? name : `${name}-service`;
   const routes = JSON.parse(tree.read('deploy/routes.json', 'utf8'));
   const taken = [
     tree.exists(`apps/${service}`) && `apps/${service}`,
     tree.exists(`deploy/charts/${service}`) && `deploy/charts/${service}`,
-    routes.routes.some((r) => r.service === service || r.path === `/${name}`) && `the route /${name} in deploy/routes.json`,
+    routes.routes.some((r) => r.service === service || r.path === `/${name}`) &&
+      `the route /${name} in deploy/routes.json`,
   ].filter(Boolean);
   if (taken.length > 0) fail(`A service named ${service} already exists (${taken.join(', ')}); nothing was changed.`);
   return { name, service, routes };
@@ -31,12 +35,21 @@ function validate(tree, options) {
 
 function addChart(tree, service) {
   for (const template of tree.children(`${TEMPLATE_CHART}/templates`)) {
-    tree.write(`deploy/charts/${service}/templates/${template}`, tree.read(`${TEMPLATE_CHART}/templates/${template}`, 'utf8'));
+    tree.write(
+      `deploy/charts/${service}/templates/${template}`,
+      tree.read(`${TEMPLATE_CHART}/templates/${template}`, 'utf8'),
+    );
   }
-  tree.write(`deploy/charts/${service}/values.schema.json`, tree.read('tools/delivery/service-values.schema.json', 'utf8'));
+  tree.write(
+    `deploy/charts/${service}/values.schema.json`,
+    tree.read('tools/delivery/service-values.schema.json', 'utf8'),
+  );
   const rename = (text) => text.replaceAll('user-service', service).replace(/user accounts, \/users/, `${service}`);
   tree.write(`deploy/charts/${service}/Chart.yaml`, rename(tree.read(`${TEMPLATE_CHART}/Chart.yaml`, 'utf8')));
-  tree.write(`deploy/charts/${service}/values-prod.yaml`, rename(tree.read(`${TEMPLATE_CHART}/values-prod.yaml`, 'utf8')));
+  tree.write(
+    `deploy/charts/${service}/values-prod.yaml`,
+    rename(tree.read(`${TEMPLATE_CHART}/values-prod.yaml`, 'utf8')),
+  );
   const values = parseDocument(rename(tree.read(`${TEMPLATE_CHART}/values.yaml`, 'utf8')));
   // A new service is called by nobody yet and calls nobody: widen these when that changes.
   values.setIn(['networkPolicy', 'callerNamespaces'], values.createNode([]));
@@ -48,8 +61,13 @@ function addChart(tree, service) {
 function addRoute(tree, routes, name, service) {
   const port = Math.max(...routes.routes.map((r) => r.localPort)) + 1;
   routes.routes.push({ path: `/${name}`, service, localPort: port });
-  const routeLines = routes.routes.map((r) => `    ${JSON.stringify(r).replace(/":/g, '": ').replace(/,"/g, ', "').replace(/^\{/, '{ ').replace(/\}$/, ' }')}`);
-  const text = tree.read('deploy/routes.json', 'utf8').replace(/"routes": \[[\s\S]*?\n {2}\]/, `"routes": [\n${routeLines.join(',\n')}\n  ]`);
+  const routeLines = routes.routes.map(
+    (r) =>
+      `    ${JSON.stringify(r).replace(/":/g, '": ').replace(/,"/g, ', "').replace(/^\{/, '{ ').replace(/\}$/, ' }')}`,
+  );
+  const text = tree
+    .read('deploy/routes.json', 'utf8')
+    .replace(/"routes": \[[\s\S]*?\n {2}\]/, `"routes": [\n${routeLines.join(',\n')}\n  ]`);
   JSON.parse(text);
   tree.write('deploy/routes.json', text);
   return port;
@@ -60,7 +78,13 @@ function addApplication(tree, service) {
   const document = parseDocument(tree.read(file, 'utf8'));
   const applications = document.get('applications');
   const ingress = applications.items.findIndex((item) => item.get('name') === 'shared-ingress');
-  const entry = document.createNode({ name: service, namespace: service, wave: 1, path: `deploy/charts/${service}`, valueFiles: ['values-prod.yaml'] });
+  const entry = document.createNode({
+    name: service,
+    namespace: service,
+    wave: 1,
+    path: `deploy/charts/${service}`,
+    valueFiles: ['values-prod.yaml'],
+  });
   applications.items.splice(ingress === -1 ? applications.items.length : ingress, 0, entry);
   tree.write(file, document.toString());
 }

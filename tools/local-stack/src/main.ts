@@ -3,7 +3,9 @@ import { SERVICES, startStack, type ServiceName } from '@platform/local-stack';
 
 const edgePort = Number(process.env['EDGE_PORT'] ?? 8080);
 if (!Number.isInteger(edgePort) || edgePort < 0 || edgePort > 65535) {
-  process.stderr.write(`Invalid configuration: EDGE_PORT must be an integer from 0 to 65535 (got ${JSON.stringify(process.env['EDGE_PORT'])}).\n`);
+  process.stderr.write(
+    `Invalid configuration: EDGE_PORT must be an integer from 0 to 65535 (got ${JSON.stringify(process.env['EDGE_PORT'])}).\n`,
+  );
   process.exit(78);
 }
 
@@ -17,7 +19,9 @@ function show(service: ServiceName, line: string): void {
   try {
     const entry = JSON.parse(line) as Record<string, unknown>;
     const time = String(entry['time'] ?? '').slice(11, 19);
-    const level = String(entry['level'] ?? '').toUpperCase().padEnd(5);
+    const level = String(entry['level'] ?? '')
+      .toUpperCase()
+      .padEnd(5);
     const request =
       entry['msg'] === 'request completed'
         ? ` ${entry['method']} ${entry['route']} ${entry['status_code']} ${entry['duration_ms']} ms`
@@ -34,7 +38,12 @@ async function main(): Promise<void> {
   process.stdout.write('Starting user-service, order-service and payment-service (embedded databases in .data/)…\n');
   const stack = await startStack({
     edgePort,
-    env: { LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info', ...(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] } : {}) },
+    env: {
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+      ...(process.env['OTEL_EXPORTER_OTLP_ENDPOINT']
+        ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] }
+        : {}),
+    },
     onLine: show,
   });
   const lines = [

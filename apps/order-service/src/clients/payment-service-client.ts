@@ -35,7 +35,11 @@ export class PaymentServiceClient implements PaymentGateway {
       case 201:
         return { outcome: 'paid', paymentId: String(res.body.id) };
       case 402:
-        return { outcome: 'declined', paymentId: res.body.paymentId ?? null, failureCode: res.body.failureCode ?? null };
+        return {
+          outcome: 'declined',
+          paymentId: res.body.paymentId ?? null,
+          failureCode: res.body.failureCode ?? null,
+        };
       case 422:
         return { outcome: 'key-reused' };
       default:
@@ -61,11 +65,12 @@ export class PaymentServiceClient implements PaymentGateway {
     let cursor: string | null = null;
     do {
       const query = new URLSearchParams({ reference, limit: '100', ...(cursor === null ? {} : { cursor }) });
-      const res: HttpResponse<{ items: { id: string; status: string }[]; nextCursor: string | null }> = await this.#call(context, {
-        method: 'GET',
-        path: `/payments?${query}`,
-        route: '/payments',
-      });
+      const res: HttpResponse<{ items: { id: string; status: string }[]; nextCursor: string | null }> =
+        await this.#call(context, {
+          method: 'GET',
+          path: `/payments?${query}`,
+          route: '/payments',
+        });
       if (res.status !== 200) throw this.#unexpected(res);
       const paid = res.body.items.find((p) => p.status === 'SUCCEEDED');
       if (paid !== undefined) return paid.id;
@@ -84,7 +89,10 @@ export class PaymentServiceClient implements PaymentGateway {
         path: call.path,
         route: call.route,
         body: call.body,
-        headers: { 'x-request-id': context.requestId, ...(call.key === undefined ? {} : { 'idempotency-key': call.key }) },
+        headers: {
+          'x-request-id': context.requestId,
+          ...(call.key === undefined ? {} : { 'idempotency-key': call.key }),
+        },
         idempotent: true,
         retryStatuses: [409, 503, 504],
       });
@@ -103,9 +111,15 @@ export class PaymentServiceClient implements PaymentGateway {
       });
     }
     if (res.status === 502) {
-      return new ProblemError(problems.badGateway, 'The payment provider failed; the order was not charged and can be paid again.');
+      return new ProblemError(
+        problems.badGateway,
+        'The payment provider failed; the order was not charged and can be paid again.',
+      );
     }
-    if (res.status >= 500) return dependencyUnavailable(this.http.peer, new Error(`payment-service answered ${res.status}`));
-    return new Error(`payment-service answered ${res.status} (${body.type ?? 'no problem type'}), which this client does not expect`);
+    if (res.status >= 500)
+      return dependencyUnavailable(this.http.peer, new Error(`payment-service answered ${res.status}`));
+    return new Error(
+      `payment-service answered ${res.status} (${body.type ?? 'no problem type'}), which this client does not expect`,
+    );
   }
 }

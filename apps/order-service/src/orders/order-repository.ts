@@ -29,7 +29,8 @@ export interface StoredOrder {
   readonly paymentKey: string | null;
 }
 
-const COLUMNS = 'id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, created_at, updated_at';
+const COLUMNS =
+  'id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, created_at, updated_at';
 
 /** The SQL of orders and their items; both engines run it unchanged. */
 export class OrderRepository {
@@ -44,13 +45,10 @@ export class OrderRepository {
         [order.id, order.userId, order.currency, order.totalCents, order.status, order.createdAt, order.updatedAt],
       );
       for (const [position, item] of order.items.entries()) {
-        await tx.query('INSERT INTO order_items (order_id, position, sku, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5)', [
-          order.id,
-          position,
-          item.sku,
-          item.quantity,
-          item.unitPriceCents,
-        ]);
+        await tx.query(
+          'INSERT INTO order_items (order_id, position, sku, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5)',
+          [order.id, position, item.sku, item.quantity, item.unitPriceCents],
+        );
       }
     });
   }
@@ -78,7 +76,12 @@ export class OrderRepository {
    * or held by an attempt older than `staleBefore`. Returns the key it took over (null if none),
    * or undefined when the order could not be claimed.
    */
-  async claimForPayment(id: string, key: string, now: string, staleBefore: string): Promise<{ previousKey: string | null } | undefined> {
+  async claimForPayment(
+    id: string,
+    key: string,
+    now: string,
+    staleBefore: string,
+  ): Promise<{ previousKey: string | null } | undefined> {
     const { rows } = await this.db.query<{ previous_key: string | null }>(
       `UPDATE orders o SET payment_key = $2, payment_key_at = $3
        FROM (SELECT id, payment_key AS previous_key FROM orders WHERE id = $1) previous
@@ -109,7 +112,13 @@ export class OrderRepository {
   }
 
   /** `from` to CANCELLED (with the refund of a paid order); false if the order was no longer `from`. */
-  async cancel(id: string, from: OrderStatus, refundId: string | null, now: string, staleBefore: string): Promise<boolean> {
+  async cancel(
+    id: string,
+    from: OrderStatus,
+    refundId: string | null,
+    now: string,
+    staleBefore: string,
+  ): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `UPDATE orders SET status = 'CANCELLED', refund_id = $3, updated_at = $4
        WHERE id = $1 AND status = $2 AND (status = 'PAID' OR payment_key IS NULL OR payment_key_at < $5)`,

@@ -83,10 +83,14 @@ export function orderTotal(items: readonly OrderItem[]): number {
 export const orderNotFound = (id: string) => new ProblemError(problems.notFound, `Order ${id} does not exist.`);
 
 export const notPending = (order: Order) =>
-  new ProblemError(problems.conflict, `Order ${order.id} is ${order.status}, not PENDING.`, { extensions: { orderStatus: order.status } });
+  new ProblemError(problems.conflict, `Order ${order.id} is ${order.status}, not PENDING.`, {
+    extensions: { orderStatus: order.status },
+  });
 
 export const alreadyCancelled = (order: Order) =>
-  new ProblemError(problems.conflict, `Order ${order.id} is already cancelled.`, { extensions: { orderStatus: order.status } });
+  new ProblemError(problems.conflict, `Order ${order.id} is already cancelled.`, {
+    extensions: { orderStatus: order.status },
+  });
 
 export const paymentInProgress = (order: Order) =>
   new ProblemError(problems.idempotencyInProgress, `A payment of order ${order.id} is in progress; retry shortly.`, {

@@ -103,7 +103,13 @@ export class Orders {
       if (paymentId !== undefined) return this.#complete(id, key, paymentId);
     }
     const outcome = await this.payments.charge(
-      { amountCents: order.totalCents, currency: order.currency, reference: order.id, token: input.paymentMethod.token, idempotencyKey: key },
+      {
+        amountCents: order.totalCents,
+        currency: order.currency,
+        reference: order.id,
+        token: input.paymentMethod.token,
+        idempotencyKey: key,
+      },
       context,
     );
     switch (outcome.outcome) {
@@ -111,12 +117,19 @@ export class Orders {
         return this.#complete(id, key, outcome.paymentId);
       case 'declined':
         await this.repository.releasePayment(id, key);
-        throw new ProblemError(problems.paymentDeclined, 'The card was declined; the order can be paid with another card.', {
-          extensions: { orderId: id, paymentId: outcome.paymentId, failureCode: outcome.failureCode },
-        });
+        throw new ProblemError(
+          problems.paymentDeclined,
+          'The card was declined; the order can be paid with another card.',
+          {
+            extensions: { orderId: id, paymentId: outcome.paymentId, failureCode: outcome.failureCode },
+          },
+        );
       case 'key-reused':
         await this.repository.releasePayment(id, key);
-        throw new ProblemError(problems.idempotencyKeyReused, 'This Idempotency-Key was already used to pay with a different card.');
+        throw new ProblemError(
+          problems.idempotencyKeyReused,
+          'This Idempotency-Key was already used to pay with a different card.',
+        );
     }
   }
 

@@ -28,8 +28,16 @@ export function findCardNumber(value: unknown): string | undefined {
 export function rejectCardNumbers(body: unknown): void {
   const field = findCardNumber(body);
   if (field === undefined) return;
-  const error: FieldError = { in: 'body', field, message: 'looks like a payment card number; send a provider token instead' };
-  throw new ProblemError(problems.validation, 'Card numbers are not accepted: send a token from the payment provider.', {
-    errors: [error],
-  });
+  const error: FieldError = {
+    in: 'body',
+    field,
+    message: 'looks like a payment card number; send a provider token instead',
+  };
+  throw new ProblemError(
+    problems.validation,
+    'Card numbers are not accepted: send a token from the payment provider.',
+    {
+      errors: [error],
+    },
+  );
 }

@@ -71,8 +71,21 @@ export class PaymentRepository {
                              provider_charge_id, idempotency_key, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (idempotency_key) DO NOTHING`,
-      [p.id, p.status, p.amountCents, p.currency, p.reference, p.method.type, p.method.brand, p.method.last4, p.failureCode,
-        stored.providerChargeId, idempotencyKey, p.createdAt, p.updatedAt],
+      [
+        p.id,
+        p.status,
+        p.amountCents,
+        p.currency,
+        p.reference,
+        p.method.type,
+        p.method.brand,
+        p.method.last4,
+        p.failureCode,
+        stored.providerChargeId,
+        idempotencyKey,
+        p.createdAt,
+        p.updatedAt,
+      ],
     );
     return (await this.findByIdempotencyKey(idempotencyKey, tx)) as StoredPayment;
   }
@@ -97,7 +110,11 @@ export class PaymentRepository {
   }
 
   /** Marks a succeeded payment refunded and records the refund; undefined if it was not SUCCEEDED any more. */
-  async refund(tx: Queryable, paymentId: string, refund: Refund & { providerRefundId: string }): Promise<Refund | undefined> {
+  async refund(
+    tx: Queryable,
+    paymentId: string,
+    refund: Refund & { providerRefundId: string },
+  ): Promise<Refund | undefined> {
     const updated = await tx.query(
       "UPDATE payments SET status = 'REFUNDED', updated_at = $2 WHERE id = $1 AND status = 'SUCCEEDED'",
       [paymentId, refund.createdAt],

@@ -69,7 +69,9 @@ export const paymentNotFound = (id: string) => new ProblemError(problems.notFoun
 export const notRefundable = (payment: Payment) =>
   new ProblemError(
     problems.conflict,
-    payment.status === 'REFUNDED' ? `Payment ${payment.id} is already refunded.` : `Payment ${payment.id} failed; there is nothing to refund.`,
+    payment.status === 'REFUNDED'
+      ? `Payment ${payment.id} is already refunded.`
+      : `Payment ${payment.id} failed; there is nothing to refund.`,
     { extensions: { paymentStatus: payment.status } },
   );
 

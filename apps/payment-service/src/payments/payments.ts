@@ -38,7 +38,11 @@ export class Payments {
    * the provider call carries the key, so even a lost response is never charged twice. Returns the
    * payment, SUCCEEDED or FAILED (declined); a provider failure throws a 502 problem and stores nothing.
    */
-  async charge<T>(input: CreatePaymentInput, idempotencyKey: string, record: (tx: Queryable, payment: Payment) => Promise<T>): Promise<T> {
+  async charge<T>(
+    input: CreatePaymentInput,
+    idempotencyKey: string,
+    record: (tx: Queryable, payment: Payment) => Promise<T>,
+  ): Promise<T> {
     const existing = await this.repository.findByIdempotencyKey(idempotencyKey);
     const candidate = existing ?? (await this.#chargeAtProvider(input, idempotencyKey));
     return this.db.transaction(async (tx) => {
@@ -64,7 +68,10 @@ export class Payments {
     const { payment, providerChargeId } = stored;
     if (payment.status !== 'SUCCEEDED' || providerChargeId === null) throw notRefundable(payment);
     const { refundId } = await callProvider(this.options.providerTimeoutMs, (signal) =>
-      this.provider.refund({ chargeId: providerChargeId, amountCents: payment.amountCents, idempotencyKey: `refund:${payment.id}` }, signal),
+      this.provider.refund(
+        { chargeId: providerChargeId, amountCents: payment.amountCents, idempotencyKey: `refund:${payment.id}` },
+        signal,
+      ),
     );
     return this.db.transaction(async (tx) => {
       const refund = await this.repository.refund(tx, payment.id, {
@@ -85,7 +92,12 @@ export class Payments {
   async #chargeAtProvider(input: CreatePaymentInput, idempotencyKey: string): Promise<StoredPayment> {
     const result = await callProvider(this.options.providerTimeoutMs, (signal) =>
       this.provider.charge(
-        { amountCents: input.amountCents, currency: input.currency, token: input.method.token, idempotencyKey: `charge:${idempotencyKey}` },
+        {
+          amountCents: input.amountCents,
+          currency: input.currency,
+          token: input.method.token,
+          idempotencyKey: `charge:${idempotencyKey}`,
+        },
         signal,
       ),
     );

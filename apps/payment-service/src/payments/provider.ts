@@ -44,10 +44,14 @@ export async function callProvider<T>(timeoutMs: number, call: (signal: AbortSig
     });
   } catch (error) {
     if (signal.aborted) {
-      throw new ProblemError(problems.badGateway, `The payment provider did not answer within ${timeoutMs} ms.`, { cause: error });
+      throw new ProblemError(problems.badGateway, `The payment provider did not answer within ${timeoutMs} ms.`, {
+        cause: error,
+      });
     }
     if (error instanceof ProviderError) {
-      throw new ProblemError(problems.badGateway, 'The payment provider failed to process the request.', { cause: error });
+      throw new ProblemError(problems.badGateway, 'The payment provider failed to process the request.', {
+        cause: error,
+      });
     }
     throw error;
   }

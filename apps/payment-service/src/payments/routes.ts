@@ -35,7 +35,11 @@ function chargeResponse(request: FastifyRequest, payment: Payment): StoredRespon
     const problem = renderProblem(declined(payment), request.url, String(request.id));
     return { status: problem.status, headers: { ...problem.headers }, body: JSON.stringify(problem.body) };
   }
-  return { status: 201, headers: { 'content-type': JSON_TYPE, location: `/payments/${payment.id}` }, body: JSON.stringify(payment) };
+  return {
+    status: 201,
+    headers: { 'content-type': JSON_TYPE, location: `/payments/${payment.id}` },
+    body: JSON.stringify(payment),
+  };
 }
 
 /**
@@ -58,11 +62,18 @@ async function idempotent(
     case 'replay':
       return sendStored(reply, start.response, true);
     case 'in-progress':
-      throw new ProblemError(problems.idempotencyInProgress, 'A request with this Idempotency-Key is still being processed; retry shortly.', {
-        headers: { 'retry-after': '1' },
-      });
+      throw new ProblemError(
+        problems.idempotencyInProgress,
+        'A request with this Idempotency-Key is still being processed; retry shortly.',
+        {
+          headers: { 'retry-after': '1' },
+        },
+      );
     case 'mismatch':
-      throw new ProblemError(problems.idempotencyKeyReused, 'This Idempotency-Key was already used with a different request.');
+      throw new ProblemError(
+        problems.idempotencyKeyReused,
+        'This Idempotency-Key was already used with a different request.',
+      );
     case 'started':
       break;
   }
@@ -79,7 +90,10 @@ async function idempotent(
 }
 
 /** The `/payments` HTTP API, validated by Fastify route schemas. */
-export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = async (app, { payments, idempotency }) => {
+export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = async (
+  app,
+  { payments, idempotency },
+) => {
   // Card numbers are refused before validation, logging or storage can see them.
   const refuseCardNumbers = async (request: FastifyRequest) => rejectCardNumbers(request.body);
 
@@ -88,7 +102,9 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     { schema: { headers: IdempotencyKeyHeaders, body: CreatePaymentBody }, preValidation: refuseCardNumbers },
     (request, reply) =>
       idempotent(idempotency, request, reply, 'payments', requestFingerprint(request.body), (record) =>
-        payments.charge(request.body, request.headers['idempotency-key'], (tx, payment) => record(tx, chargeResponse(request, payment))),
+        payments.charge(request.body, request.headers['idempotency-key'], (tx, payment) =>
+          record(tx, chargeResponse(request, payment)),
+        ),
       ),
   );
 
@@ -102,12 +118,17 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     (request, reply) => {
       // Fastify validates an absent body against the schema; here "no body" is allowed.
       if (request.body !== undefined) refundBody(request.body);
-      return idempotent(idempotency, request, reply, 'refunds', requestFingerprint(request.params.id, request.body ?? {}), (record) =>
-        payments.refund(request.params.id, (tx, refund) =>
-          record(tx, { status: 201, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(refund) }),
-        ),
+      return idempotent(
+        idempotency,
+        request,
+        reply,
+        'refunds',
+        requestFingerprint(request.params.id, request.body ?? {}),
+        (record) =>
+          payments.refund(request.params.id, (tx, refund) =>
+            record(tx, { status: 201, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(refund) }),
+          ),
       );
     },
   );
 };
-

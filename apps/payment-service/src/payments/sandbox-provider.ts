@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type ChargeRequest, type ChargeResult, type PaymentProvider, ProviderError, type RefundRequest } from './provider';
+import {
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentProvider,
+  ProviderError,
+  type RefundRequest,
+} from './provider';
 
 /** The sandbox's test tokens and what each does (documented in the service's README section). */
 export const SANDBOX_TOKENS = Object.freeze({
@@ -18,10 +24,14 @@ export const SANDBOX_SLOW_MS = 30_000;
 const abortable = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 /** Map insertion order is age order: drop the oldest entry once the map is full. */
@@ -64,7 +74,12 @@ export class SandboxProvider implements PaymentProvider {
         break;
       case 'succeeded':
         this.chargeCount++;
-        result = { outcome: 'succeeded', chargeId: `ch_${randomUUID().replace(/-/g, '')}`, brand: token.brand, last4: token.last4 };
+        result = {
+          outcome: 'succeeded',
+          chargeId: `ch_${randomUUID().replace(/-/g, '')}`,
+          brand: token.brand,
+          last4: token.last4,
+        };
         break;
     }
     remember(this.#charges, request.idempotencyKey, result);

@@ -38,7 +38,8 @@ export type ListUsersInput = Static<typeof ListUsersQuery>;
 
 // One @ between a local part and a dotted domain, no spaces or control characters; the
 // pragmatic shape browsers use for <input type=email>, not the whole of RFC 5322.
-const EMAIL_SHAPE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_SHAPE =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** Emails are compared and stored trimmed and lower-cased. */
 export function normalizeEmail(raw: string): string {

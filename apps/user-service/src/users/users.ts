@@ -22,7 +22,13 @@ export class Users {
     const email = normalizeEmail(input.email);
     const timestamp = this.now().toISOString();
     try {
-      return await this.repository.insert({ id: randomUUID(), email, name: input.name, createdAt: timestamp, updatedAt: timestamp });
+      return await this.repository.insert({
+        id: randomUUID(),
+        email,
+        name: input.name,
+        createdAt: timestamp,
+        updatedAt: timestamp,
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_key')) throw emailTaken(email);
       throw error;

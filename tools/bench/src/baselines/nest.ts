@@ -18,4 +18,6 @@ class HelloController {
 @Module({ controllers: [HelloController] })
 class AppModule {}
 
-void NestFactory.create(AppModule, { logger: false }).then((app) => app.listen(Number(process.env['PORT']), '127.0.0.1'));
+void NestFactory.create(AppModule, { logger: false }).then((app) =>
+  app.listen(Number(process.env['PORT']), '127.0.0.1'),
+);
