@@ -3,7 +3,9 @@
 # Stages: dependencies from the lock file (cached while package*.json do not change), the Nx
 # production build, the service's production dependencies only, and a small runtime.
 
-ARG NODE_IMAGE=node:22.20.0-bookworm-slim
+# Node.js 24 LTS (the version in .nvmrc) on Debian bookworm, pinned by the digest of its multi-arch
+# index; Renovate (renovate.json) proposes the next one.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:2fe369e969550cde8e867afc3fe370b260140cab4a23d467074295b42163d553
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /workspace

@@ -25,7 +25,7 @@ export async function bundleForNode(
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node20',
+    target: 'node22',
     packages: 'external',
     sourcemap: 'inline',
     tsconfig: join(WORKSPACE_ROOT, 'tsconfig.base.json'),

@@ -23,6 +23,8 @@ export interface RunningProcess {
   readonly stderr: string[];
   /** Resolves with the exit code (or the signal name) once the process ends. */
   readonly exited: Promise<number | string>;
+  /** The exit code or signal once the process has ended (or failed to start); undefined while it runs. */
+  readonly exitStatus: number | string | undefined;
   /** Sends a signal and waits for the exit, killing the process after `timeoutMs`. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
@@ -32,14 +34,16 @@ export interface StartOptions extends SpawnOptions {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** How many of the last lines of each stream to keep; 10000 by default. */
   readonly keepLines?: number;
+  /** The node binary; this process's own by default. */
+  readonly node?: string;
 }
 
 /** Starts a node process whose output is collected line by line; it is killed if the calling process exits. */
 export function startNode(
   args: readonly string[],
-  { onLine, keepLines = 10_000, ...options }: StartOptions = {},
+  { onLine, keepLines = 10_000, node = process.execPath, ...options }: StartOptions = {},
 ): RunningProcess {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const collect = (into: string[], stream: 'stdout' | 'stderr') => {
@@ -56,19 +60,29 @@ export function startNode(
   child.stderr?.on('data', collect(stderr, 'stderr'));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  let exitStatus: number | string | undefined;
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
       process.off('exit', killOnExit);
       resolve(code ?? signal ?? 'unknown');
     });
-  });
+    // The process never started (EACCES, ENOENT): it has exited as far as callers are concerned.
+    child.once('error', (error) => {
+      process.off('exit', killOnExit);
+      stderr.push(`could not start ${node}: ${error.message}`);
+      resolve(`spawn error: ${error.message}`);
+    });
+  }).then((status) => (exitStatus = status));
   return {
     child,
     stdout,
     stderr,
     exited,
+    get exitStatus() {
+      return exitStatus;
+    },
     async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (exitStatus === undefined) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       try {
         return await exited;
@@ -96,11 +110,9 @@ export async function waitForHttp(
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (watched !== undefined && (watched.child.exitCode !== null || watched.child.signalCode !== null)) {
+    if (watched?.exitStatus !== undefined) {
       const output = [...watched.stderr, ...watched.stdout].slice(-15).join('\n');
-      throw new Error(
-        `the process exited (${watched.child.exitCode ?? watched.child.signalCode}) before ${url} answered:\n${output}`,
-      );
+      throw new Error(`the process exited (${watched.exitStatus}) before ${url} answered:\n${output}`);
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });

@@ -17,7 +17,11 @@ const sizes: Record<string, number> = {};
 
 describe('the Dockerfile', () => {
   it('has a runtime stage on a pinned official Node LTS image, as the non-root user the charts expect, started by node in exec form', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim$/m);
+    // The image's Node is the project's (.nvmrc), pinned by digest.
+    const nvmrc = readFileSync(join(WORKSPACE_ROOT, '.nvmrc'), 'utf8').trim();
+    expect(dockerfile).toMatch(
+      new RegExp(`^ARG NODE_IMAGE=node:${nvmrc.replace(/\./g, '\\.')}-bookworm-slim@sha256:[0-9a-f]{64}$`, 'm'),
+    );
     expect(runtimeStage).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
     expect(runtimeStage).toMatch(/^USER 10001:10001$/m);
     expect(runtimeStage).toMatch(/^CMD \["node", "--enable-source-maps", "-r", "\.\/instrument\.cjs", "main\.cjs"\]$/m);
@@ -124,8 +128,13 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
     const tmp = mkdtempSync(join(tmpdir(), `${service}-tmp-`));
     chmodSync(tmp, 0o1777);
     const asRoot = process.getuid?.() === 0;
+    // The image's node is on a path every user may run; this one may sit in root's home.
+    const node = join(scratch, 'node');
+    cpSync(process.execPath, node);
+    chmodSync(node, 0o755);
     const child = startNode(['--enable-source-maps', '-r', './instrument.cjs', 'main.cjs'], {
       cwd: app,
+      node,
       ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
       env: {
         PATH: process.env['PATH'],
