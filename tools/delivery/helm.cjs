@@ -41,6 +41,12 @@ function helmBinary() {
 
 module.exports = { helmBinary, versionOf };
 
+// `node tools/delivery/helm.cjs <helm arguments>`: that helm, for scripts outside this project.
+if (require.main === module) {
+  const { status } = require('node:child_process').spawnSync(helmBinary(), process.argv.slice(2), { stdio: 'inherit' });
+  process.exit(status ?? 1);
+}
+
 if (require.main === module) {
   const binary = helmBinary();
   process.stdout.write(`${binary} (${(versionOf(binary) || []).join('.')})\n`);

@@ -1,6 +1,8 @@
 // Infers targets that every project of a kind shares, so project.json files hold only tags and
 // truly custom targets (the way @nx/jest/plugin infers `test`):
 //   - every TypeScript project (a tsconfig.json beside a project.json): `typecheck`
+//   - every service (apps/<name> with src/main.ts and src/migrations): `build`, one bundle as the
+//     image runs it, and `serve`, which rebuilds and restarts it on every change
 //   - every Helm chart (deploy/charts/*, velero/*, argocd/*) becomes a project `<chart>-chart` with
 //     `lint` (helm lint --strict, default and environment values) and, for service charts, `test`
 //     (render and check against the Kubernetes schemas and the platform's policies). A chart
@@ -29,6 +31,89 @@ const typecheckNodes = [
                     inputs: ['default', '^production', { externalDependencies: ['typescript'] }],
                     outputs: [],
                     metadata: { description: 'Type-check the project (sources and tests) with tsc.' },
+                  },
+                },
+              },
+            },
+          },
+        ];
+      }),
+];
+
+/**
+ * Packages a service bundle leaves out: the embedded database engine (WebAssembly and data files,
+ * loaded only without PostgreSQL), a development-only log formatter, and optional peers that
+ * NestJS and pg load only if installed (they are not: the prune step of the image skips them).
+ */
+const SERVICE_EXTERNALS = [
+  '@electric-sql/pglite',
+  'pino-pretty',
+  'pg-native',
+  'class-transformer',
+  'class-validator',
+  '@nestjs/websockets',
+  '@nestjs/websockets/*',
+  '@nestjs/microservices',
+  '@nestjs/microservices/*',
+];
+
+const serviceNodes = [
+  'apps/*/src/main.ts',
+  (mainFiles, _options, context) =>
+    mainFiles
+      .map((file) => dirname(dirname(file)))
+      .filter((root) => existsSync(join(context.workspaceRoot, root, 'src/migrations')))
+      .filter((root) => existsSync(join(context.workspaceRoot, root, 'project.json')))
+      .map((root) => {
+        const name = JSON.parse(readFileSync(join(context.workspaceRoot, root, 'project.json'), 'utf8')).name;
+        return [
+          `${root}/src/main.ts`,
+          {
+            projects: {
+              [root]: {
+                targets: {
+                  build: {
+                    executor: '@nx/esbuild:esbuild',
+                    outputs: ['{options.outputPath}'],
+                    options: {
+                      main: `${root}/src/main.ts`,
+                      outputPath: `dist/${root}`,
+                      tsConfig: `${root}/tsconfig.app.json`,
+                      platform: 'node',
+                      format: ['cjs'],
+                      target: 'node22',
+                      // One file with its npm packages inlined: no module resolution at start,
+                      // ASCII and without whitespace so V8 keeps its source as one small string.
+                      bundle: true,
+                      thirdParty: true,
+                      external: SERVICE_EXTERNALS,
+                      esbuildOptions: {
+                        charset: 'ascii',
+                        minifyWhitespace: true,
+                        minifySyntax: true,
+                        legalComments: 'none',
+                      },
+                      generatePackageJson: true,
+                      skipTypeCheck: true,
+                      sourcemap: true,
+                      assets: [{ input: `${root}/src/migrations`, glob: '*.sql', output: 'migrations' }],
+                    },
+                    metadata: {
+                      description: 'Bundle the service as its image runs it (dist/apps/<service>/main.cjs).',
+                    },
+                  },
+                  serve: {
+                    executor: '@nx/js:node',
+                    continuous: true,
+                    options: {
+                      buildTarget: `${name}:build`,
+                      // Rebuilds on every change of the service or its libraries and restarts it;
+                      // its embedded database stays in .data/<service>.
+                      watch: true,
+                      inspect: false,
+                      runtimeArgs: ['--enable-source-maps'],
+                    },
+                    metadata: { description: 'Run the service locally, rebuilt and restarted on every change.' },
                   },
                 },
               },
@@ -96,5 +181,8 @@ module.exports = {
   createNodes: typecheckNodes,
 };
 
-// Nx takes one createNodes per plugin module: a second plugin entry points at this file's charts export.
+// Nx takes one createNodes per plugin module: the services and the charts have entries of their own.
+module.exports.services = { name: 'platform-infer-services', createNodes: serviceNodes };
+module.exports.SERVICE_EXTERNALS = SERVICE_EXTERNALS;
+
 module.exports.charts = { name: 'platform-infer-charts', createNodes: chartNodes };

@@ -3,9 +3,6 @@ import { join } from 'node:path';
 import type { Engine } from '@platform/persistence';
 import { serviceContext, type ServiceContext } from '@platform/persistence/testing';
 import { buildApp } from '../src/app';
-import { OrderRepository } from '../src/orders/order-repository';
-import { Orders } from '../src/orders/orders';
-import { dependencyClients } from '../src/server';
 
 export interface TestService extends ServiceContext {
   server: Server;
@@ -25,16 +22,17 @@ export async function startTestService(engine: Engine, dependencies: Dependencie
     engine,
     migrationsDir: join(__dirname, '../src/migrations'),
   });
-  const clients = dependencyClients(context.runtime, {
-    userServiceUrl: new URL(dependencies.userServiceUrl),
-    paymentServiceUrl: new URL(dependencies.paymentServiceUrl),
-    userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 2_000,
-    paymentServiceTimeoutMs: dependencies.paymentServiceTimeoutMs ?? 5_000,
+  const app = await buildApp({
+    runtime: context.runtime,
+    db: context.db,
+    settings: {
+      userServiceUrl: new URL(dependencies.userServiceUrl),
+      paymentServiceUrl: new URL(dependencies.paymentServiceUrl),
+      userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 2_000,
+      paymentServiceTimeoutMs: dependencies.paymentServiceTimeoutMs ?? 5_000,
+      paymentAttemptStaleMs: 60_000,
+    },
   });
-  const orders = new Orders(new OrderRepository(context.db), clients.users, clients.payments, {
-    paymentAttemptStaleMs: 60_000,
-  });
-  const app = await buildApp({ runtime: context.runtime, orders });
   return {
     ...context,
     server: app.getHttpServer() as Server,

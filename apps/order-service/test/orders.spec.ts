@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
+import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
 import { testEngines } from '@platform/persistence/testing';
 import { FlakyProxy, hangingServer, type RunningService, startPaymentService, startUserService } from './dependencies';
+import { api as contract } from '../src/api';
 import { startTestService, type TestService } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -36,7 +39,16 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
   });
   beforeEach(() => proxy.set('pass'));
 
-  const api = () => request(service.server);
+  const api = () => checkedAgent(request(service.server), checker);
+  // Every response these tests see must be one the service's OpenAPI document allows.
+  const checker = new ContractChecker(contract.document);
+  afterEach(() => expect(checker.violations.splice(0)).toEqual([]));
+
+  itServesItsCommittedContract(
+    WORKSPACE_ROOT,
+    'order-service',
+    async () => (await request(service.server).get('/openapi.json').expect(200)).body,
+  );
   const items = [
     { sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 },
     { sku: 'pen_blue.2', quantity: 1, unitPriceCents: 99 },

@@ -1,4 +1,6 @@
 import { runMain } from '@platform/runtime';
 import { start } from './server';
 
-runMain(() => start(process.env));
+// The process entry point (`node main.cjs`). Required as a module, by the image build that fills
+// the compile cache, it only loads.
+if (require.main === module) runMain(() => start(process.env));

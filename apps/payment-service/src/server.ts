@@ -25,10 +25,10 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
   const idempotency = new IdempotencyStore(db, { staleAfterMs: 4 * config.providerTimeoutMs + 10_000 });
   const provider = providerFor(config.paymentProvider);
-  const payments = new Payments(db, new PaymentRepository(db), provider, {
+  const payments = new Payments(db, new PaymentRepository(db), idempotency, provider, {
     providerTimeoutMs: config.providerTimeoutMs,
   });
-  const app = await buildApp({ runtime, payments, idempotency });
+  const app = await buildApp({ runtime, payments });
   runtime.onClose('fastify', () => app.close());
 
   const purge = setInterval(() => {

@@ -23,10 +23,16 @@ export async function startTestService(
     migrationsDir: join(__dirname, '../src/migrations'),
   });
   const provider = new SandboxProvider();
-  const payments = new Payments(context.db, new PaymentRepository(context.db), provider, {
-    providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
-  });
-  const app = await buildApp({ runtime: context.runtime, payments, idempotency: new IdempotencyStore(context.db) });
+  const payments = new Payments(
+    context.db,
+    new PaymentRepository(context.db),
+    new IdempotencyStore(context.db),
+    provider,
+    {
+      providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
+    },
+  );
+  const app = await buildApp({ runtime: context.runtime, payments });
   return {
     ...context,
     app,

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
+import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
 import { testEngines } from '@platform/persistence/testing';
+import { api as contract } from '../src/api';
 import { startTestService, type TestService } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -19,7 +22,16 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
   });
   afterAll(() => service.close());
 
-  const api = () => request(service.app.server);
+  const api = () => checkedAgent(request(service.app.server), checker);
+  // Every response these tests see must be one the service's OpenAPI document allows.
+  const checker = new ContractChecker(contract.document);
+  afterEach(() => expect(checker.violations.splice(0)).toEqual([]));
+
+  itServesItsCommittedContract(
+    WORKSPACE_ROOT,
+    'payment-service',
+    async () => (await request(service.app.server).get('/openapi.json').expect(200)).body,
+  );
   const pay = (payload: object, key: string | null = randomUUID()) => {
     const req = api().post('/payments');
     return key === null ? req.send(payload) : req.set('idempotency-key', key).send(payload);
@@ -138,14 +150,16 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
       expect(service.provider.chargeCount).toBeGreaterThan(0);
     });
 
-    it('replays a decline too', async () => {
+    it('replays a decline too, under the retry’s own request id', async () => {
       const payload = body({ method: { type: 'card', token: 'tok_chargeDeclined' } });
       const key = randomUUID();
       const first = await pay(payload, key);
       const again = await pay(payload, key);
       expect(again.status).toBe(402);
-      expect(again.text).toBe(first.text);
+      expect({ ...again.body, requestId: undefined }).toEqual({ ...first.body, requestId: undefined });
+      expect(again.body.requestId).toBe(again.headers['x-request-id']);
       expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
     });
 
     it('refuses a key reused with a different body (422), charging nothing', async () => {

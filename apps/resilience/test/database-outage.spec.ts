@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type RunningProcess, startNode, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+import {
+  freePort,
+  type RunningProcess,
+  startNode,
+  waitForHttp,
+  WORKSPACE_ROOT,
+  builtServiceArgs,
+} from '@platform/testing';
 import pg from 'pg';
 
 // PostgreSQL goes away in the middle of traffic and comes back. Requests fail fast with a 503
@@ -31,7 +38,7 @@ const databaseUrl = (service: string) => adminUrl.replace(/\/postgres$/, `/${ser
 async function startService(name: string, env: Record<string, string> = {}) {
   const servicePort = await freePort();
   const dist = join(WORKSPACE_ROOT, 'dist/apps', name);
-  children[name] = startNode(['-r', join(dist, 'instrument.cjs'), join(dist, 'main.cjs')], {
+  children[name] = startNode(builtServiceArgs(dist), {
     env: {
       PATH: process.env['PATH'],
       PORT: String(servicePort),

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type RunningProcess, startNode, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+import {
+  freePort,
+  type RunningProcess,
+  startNode,
+  waitForHttp,
+  WORKSPACE_ROOT,
+  builtServiceArgs,
+} from '@platform/testing';
 import fc from 'fast-check';
 
 // Garbage at every endpoint of every service: a fixed list of known-nasty inputs plus a generated
@@ -20,7 +27,7 @@ let dataRoot: string;
 async function start(name: string, env: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
   const dist = join(WORKSPACE_ROOT, 'dist/apps', name);
-  const child = startNode(['-r', join(dist, 'instrument.cjs'), join(dist, 'main.cjs')], {
+  const child = startNode(builtServiceArgs(dist), {
     env: {
       PATH: process.env['PATH'],
       PORT: String(port),

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type RunningProcess, startNode, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+import {
+  freePort,
+  type RunningProcess,
+  startNode,
+  waitForHttp,
+  WORKSPACE_ROOT,
+  builtServiceArgs,
+} from '@platform/testing';
 
 // Many clients creating, paying (some retrying with the same key, some with declined cards, some
 // racing each other) and cancelling at once. Afterwards no order is charged twice, every PAID or
@@ -15,7 +22,7 @@ const children: RunningProcess[] = [];
 async function start(name: string, env: Record<string, string> = {}) {
   const port = await freePort();
   const dist = join(WORKSPACE_ROOT, 'dist/apps', name);
-  const child = startNode(['-r', join(dist, 'instrument.cjs'), join(dist, 'main.cjs')], {
+  const child = startNode(builtServiceArgs(dist), {
     env: {
       PATH: process.env['PATH'],
       PORT: String(port),

@@ -1,6 +1,7 @@
 import type { ServiceRuntime } from '@platform/runtime';
 import { expressPlatform } from '@platform/runtime/express';
 import express, { type Express } from 'express';
+import { api } from './api';
 import { usersRouter } from './users/routes';
 import type { Users } from './users/users';
 
@@ -12,7 +13,7 @@ export interface AppDependencies {
 /** The user-service Express app, not listening: tests and the server both use it. */
 export function buildApp({ runtime, users }: AppDependencies): Express {
   const app = express();
-  const platform = expressPlatform(runtime, { bodyLimitBytes: 100 * 1024 });
+  const platform = expressPlatform(runtime, { bodyLimitBytes: 100 * 1024, api });
   platform.before(app);
   app.use(usersRouter(users));
   platform.after(app);

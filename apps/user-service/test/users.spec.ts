@@ -1,5 +1,8 @@
+import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
+import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
 import { testEngines } from '@platform/persistence/testing';
+import { api as contract } from '../src/api';
 import { startTestService, type TestService } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -13,7 +16,16 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
   afterAll(() => service.close());
   beforeEach(() => service.db.query('DELETE FROM users'));
 
-  const api = () => request(service.app);
+  const api = () => checkedAgent(request(service.app), checker);
+  // Every response these tests see must be one the service's OpenAPI document allows.
+  const checker = new ContractChecker(contract.document);
+  afterEach(() => expect(checker.violations.splice(0)).toEqual([]));
+
+  itServesItsCommittedContract(
+    WORKSPACE_ROOT,
+    'user-service',
+    async () => (await request(service.app).get('/openapi.json').expect(200)).body,
+  );
   const create = (body: object) => api().post('/users').send(body);
   const expectProblem = (res: request.Response, status: number, code: string) => {
     expect(res.status).toBe(status);

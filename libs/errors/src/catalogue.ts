@@ -19,6 +19,7 @@ export const problems = define({
   paymentDeclined: { code: 'payment-declined', status: 402, title: 'Payment declined' },
   notFound: { code: 'not-found', status: 404, title: 'Resource not found' },
   routeNotFound: { code: 'route-not-found', status: 404, title: 'No such route' },
+  methodNotAllowed: { code: 'method-not-allowed', status: 405, title: 'Method not allowed' },
   conflict: { code: 'conflict', status: 409, title: 'Conflict with the current state of the resource' },
   idempotencyInProgress: {
     code: 'idempotency-key-in-progress',

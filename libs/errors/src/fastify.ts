@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { bodyProblems, type BodyProblemKind } from './body-problems';
 import { problems } from './catalogue';
 import { isProblemError, ProblemError } from './problem-error';
-import { renderProblem, routeNotFound } from './render';
+import { methodNotAllowed, renderProblem, routeNotFound } from './render';
 import { type SchemaError, validationProblem } from './schema-errors';
 
 const fastifyBodyKinds: Readonly<Record<string, BodyProblemKind>> = {
@@ -43,6 +43,8 @@ export function fromFastifyError(error: FastifyError, bodyLimit?: number): Probl
 export interface ProblemDetailsOptions {
   /** Called with every error that is not a ProblemError: it is a bug or an outage, so log it. */
   readonly onUnexpected?: (error: unknown, request: FastifyRequest) => void;
+  /** The methods the API has for a path: an unmatched request to such a path is 405, not 404. */
+  readonly allowedMethods?: (path: string) => readonly string[];
 }
 
 const send = (request: FastifyRequest, reply: FastifyReply, error: unknown, options: ProblemDetailsOptions) => {
@@ -73,9 +75,13 @@ export const problemDetails = fp<ProblemDetailsOptions>(
         : (fromFastifyError(error, app.initialConfig.bodyLimit) ?? error);
       return send(request, reply, translated, options);
     });
-    app.setNotFoundHandler((request, reply) =>
-      send(request, reply, routeNotFound(request.method, request.url.split('?', 1)[0] ?? request.url), options),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?', 1)[0] ?? request.url;
+      const allowed = options.allowedMethods?.(path) ?? [];
+      const problem =
+        allowed.length > 0 ? methodNotAllowed(request.method, path, allowed) : routeNotFound(request.method, path);
+      return send(request, reply, problem, options);
+    });
   },
   { fastify: '5.x', name: '@platform/errors' },
 );

@@ -6,6 +6,6 @@ export {
   type ProblemDocument,
   type ProblemOptions,
 } from './problem-error';
-export { renderProblem, routeNotFound, PROBLEM_CONTENT_TYPE, type RenderedProblem } from './render';
+export { methodNotAllowed, renderProblem, routeNotFound, PROBLEM_CONTENT_TYPE, type RenderedProblem } from './render';
 export { assertJsonDepth, bodyProblems, MAX_JSON_DEPTH, type BodyProblemKind } from './body-problems';
 export { validationProblem, type SchemaError } from './schema-errors';

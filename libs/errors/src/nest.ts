@@ -4,13 +4,20 @@ import { bodyProblems } from './body-problems';
 import { problems } from './catalogue';
 import { pathOf } from './express';
 import { isProblemError, ProblemError } from './problem-error';
-import { renderProblem, routeNotFound } from './render';
+import { methodNotAllowed, renderProblem, routeNotFound } from './render';
 
 /** Nest's built-in HttpExceptions in the catalogue's words (their messages are not shown). */
-function fromHttpException(exception: HttpException, request: Request): ProblemError {
+function fromHttpException(
+  exception: HttpException,
+  request: Request,
+  allowedMethods: ((path: string) => readonly string[]) | undefined,
+): ProblemError {
   switch (exception.getStatus()) {
-    case HttpStatus.NOT_FOUND:
-      return routeNotFound(request.method, pathOf(request.originalUrl));
+    case HttpStatus.NOT_FOUND: {
+      const path = pathOf(request.originalUrl);
+      const allowed = allowedMethods?.(path) ?? [];
+      return allowed.length > 0 ? methodNotAllowed(request.method, path, allowed) : routeNotFound(request.method, path);
+    }
     case HttpStatus.PAYLOAD_TOO_LARGE:
       return bodyProblems('too-large');
     case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
@@ -25,6 +32,8 @@ function fromHttpException(exception: HttpException, request: Request): ProblemE
 export interface ProblemDetailsFilterOptions {
   /** Called with every error that is not a ProblemError: it is a bug or an outage, so log it. */
   readonly onUnexpected?: (error: unknown, request: Request) => void;
+  /** The methods the API has for a path: an unmatched request to such a path is 405, not 404. */
+  readonly allowedMethods?: (path: string) => readonly string[];
 }
 
 /** A global exception filter (NestJS on Express) that renders everything as problem details. */
@@ -44,7 +53,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (!isProblemError(exception)) {
       translated =
         exception instanceof HttpException && exception.getStatus() < 500
-          ? fromHttpException(exception, request)
+          ? fromHttpException(exception, request, this.options.allowedMethods)
           : exception;
     }
     const requestId = (request as { id?: unknown }).id;

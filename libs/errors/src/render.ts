@@ -34,3 +34,9 @@ export function renderProblem(error: unknown, instance?: string, requestId?: str
 /** The ProblemError for a request that matched no route. */
 export const routeNotFound = (method: string, path: string): ProblemError =>
   new ProblemError(problems.routeNotFound, `No route for ${method} ${path}.`);
+
+/** The ProblemError for a path that exists with other methods (`Allow` lists them). */
+export const methodNotAllowed = (method: string, path: string, allowed: readonly string[]): ProblemError =>
+  new ProblemError(problems.methodNotAllowed, `${path} has no ${method}; it has ${allowed.join(', ')}.`, {
+    headers: { allow: allowed.join(', ') },
+  });

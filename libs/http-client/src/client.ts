@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
 
 export interface HttpResponse<T = unknown> {
@@ -77,11 +78,13 @@ function clientHistogram(registry: Registry) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const tracer = () => trace.getTracer('@platform/http-client');
+
 /**
  * A JSON client for calling another service: keep-alive connections, a timeout on every attempt,
  * bounded retries with jittered exponential backoff for idempotent calls only, and a duration
- * histogram per peer. It uses `node:http`, so OpenTelemetry's HTTP instrumentation makes a client
- * span and propagates the W3C trace context on every call.
+ * histogram per peer. Every attempt is a client span (a child of the request being served) and
+ * carries the W3C trace context, so the callee's spans join the caller's trace.
  */
 export class HttpClient {
   readonly peer: string;
@@ -107,7 +110,7 @@ export class HttpClient {
     let lastReason = '';
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await this.#attempt<T>(options);
+        const response = await this.#attempt<T>(options, attempt);
         if (attempt < attempts && (options.retryStatuses ?? this.#options.retryStatuses).includes(response.status)) {
           lastReason = `status ${response.status}`;
         } else {
@@ -135,57 +138,73 @@ export class HttpClient {
     this.#agent.destroy();
   }
 
-  #attempt<T>(options: CallOptions): Promise<HttpResponse<T>> {
+  #attempt<T>(options: CallOptions, attempt: number): Promise<HttpResponse<T>> {
     const url = new URL(options.path, this.#options.baseUrl);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const started = performance.now();
-    const observe = (status: number) =>
+    const parent = context.active();
+    const span = tracer().startSpan(`${options.method} ${options.route}`, { kind: SpanKind.CLIENT }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({
+        'http.request.method': options.method,
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'url.full': url.href,
+        'url.template': options.route,
+        'peer.service': this.peer,
+        ...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
+      });
+    }
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(payload === undefined
+        ? {}
+        : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
+      ...options.headers,
+    };
+    propagation.inject(trace.setSpan(parent, span), headers);
+    const finish = (status: number, error?: string) => {
       this.#histogram
         ?.labels({ peer: this.peer, method: options.method, route: options.route, status_code: String(status) })
         .observe((performance.now() - started) / 1000);
+      if (span.isRecording()) {
+        if (status > 0) span.setAttribute('http.response.status_code', status);
+        if (error !== undefined || status >= 500) {
+          span.setAttribute('error.type', error ?? String(status));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      }
+      span.end();
+    };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
 
     return new Promise<HttpResponse<T>>((resolve, reject) => {
-      const req = send(
-        url,
-        {
-          method: options.method,
-          agent: this.#agent,
-          headers: {
-            accept: 'application/json',
-            ...(payload === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
-            ...options.headers,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            clearTimeout(timer);
-            observe(res.statusCode ?? 0);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown;
-            if (text !== '' && /json/.test(String(res.headers['content-type']))) {
-              try {
-                body = JSON.parse(text);
-              } catch {
-                reject(new Error(`invalid JSON in a ${res.statusCode} response`));
-                return;
-              }
+      const req = send(url, { method: options.method, agent: this.#agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          clearTimeout(timer);
+          finish(res.statusCode ?? 0);
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          if (text !== '' && /json/.test(String(res.headers['content-type']))) {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              reject(new Error(`invalid JSON in a ${res.statusCode} response`));
+              return;
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
-          });
-        },
-      );
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
+        });
+      });
       // One deadline for the whole attempt: connect, send, wait and read.
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      req.on('error', (error) => {
+      req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        observe(0);
+        finish(0, error.code ?? 'unanswered');
         reject(error);
       });
       req.end(payload);

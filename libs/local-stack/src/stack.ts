@@ -1,6 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, type RunningProcess, startNode, waitForHttp } from '@platform/testing';
+import {
+  BUILT_SERVICE_ENV,
+  builtServiceArgs,
+  freePort,
+  type RunningProcess,
+  startNode,
+  waitForHttp,
+} from '@platform/testing';
 import { type Edge, startEdge } from './edge';
 import { loadRoutes, type RouteTable, workspaceFile } from './routes';
 
@@ -41,8 +48,7 @@ export interface RunningStack {
 }
 
 /**
- * Starts the built services (`nx build`) as node processes, each preloading its instrument entry
- * as in the container, then the edge in front of them; resolves once every service is ready.
+ * Starts the built services (`nx build`) as node processes, as the container starts them, then the edge in front of them; resolves once every service is ready.
  */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const table = loadRoutes();
@@ -71,24 +77,22 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       const dataDir = join(dataRoot, service);
       mkdirSync(dataDir, { recursive: true });
       const databaseUrl = options.databaseUrls?.[service];
-      const child = startNode(
-        ['--enable-source-maps', '-r', join(distDir, service, 'instrument.cjs'), join(distDir, service, 'main.cjs')],
-        {
-          env: {
-            PATH: process.env['PATH'],
-            PORT: String(ports[service]),
-            HOST: '127.0.0.1',
-            DATA_DIR: dataDir,
-            ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-            USER_SERVICE_URL: url('user-service'),
-            PAYMENT_SERVICE_URL: url('payment-service'),
-            ...options.env,
-            ...options.serviceEnv?.[service],
-          },
-          onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
-          keepLines: options.keepLines,
+      const child = startNode(builtServiceArgs(join(distDir, service)), {
+        env: {
+          ...BUILT_SERVICE_ENV,
+          PATH: process.env['PATH'],
+          PORT: String(ports[service]),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+          USER_SERVICE_URL: url('user-service'),
+          PAYMENT_SERVICE_URL: url('payment-service'),
+          ...options.env,
+          ...options.serviceEnv?.[service],
         },
-      );
+        onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
+        keepLines: options.keepLines,
+      });
       started[service] = { url: url(service), process: child };
     }
     await Promise.all(

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { createLogger, requestIdFrom } from '../src/index';
+import { createLogger, logCompletedRequest, requestIdFrom } from '../src/index';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -105,5 +105,50 @@ describe('error serialization', () => {
     expect(line.err).toMatchObject({ message: 'duplicate key', code: '23505', type: 'Error' });
     expect(line.err.stack).toContain('duplicate key');
     expect(lines[0]).not.toContain('ada@example.com');
+  });
+});
+
+describe('logCompletedRequest', () => {
+  it('writes the same line as the logger would, in the same key order, at the level the status calls for', () => {
+    const { raw, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1.2.3', destination, level: 'debug' });
+    const fields = { request_id: 'req-1', method: 'GET', route: '/users/:id', status_code: 200, duration_ms: 1.235 };
+    log.info(fields, 'request completed');
+    logCompletedRequest(log, {
+      requestId: 'req-1',
+      method: 'GET',
+      route: '/users/:id',
+      statusCode: 200,
+      durationMs: 1.2345,
+    });
+    logCompletedRequest(log, { requestId: 'req-2', method: 'POST', route: '/users', statusCode: 503, durationMs: 3 });
+    logCompletedRequest(log, {
+      requestId: 'req-3',
+      method: 'GET',
+      route: '/health/ready',
+      statusCode: 200,
+      durationMs: 1,
+    });
+    const [viaPino, fast, failed, probe] = raw.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const withoutTime = ({ time: _t, ...rest }: Record<string, unknown> = {}) => rest;
+    expect(withoutTime(fast)).toEqual(withoutTime(viaPino));
+    expect(Object.keys(fast ?? {})).toEqual(Object.keys(viaPino ?? {}));
+    expect(failed).toMatchObject({ level: 'error', status_code: 503, request_id: 'req-2' });
+    expect(probe).toMatchObject({ level: 'debug', route: '/health/ready' });
+  });
+
+  it('carries the active span’s trace ids, and writes nothing below the logger’s level', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1', destination, level: 'warn' });
+    logCompletedRequest(log, { requestId: 'r', method: 'GET', route: '/x', statusCode: 200, durationMs: 1 });
+    expect(lines).toEqual([]);
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    const span = new BasicTracerProvider().getTracer('t').startSpan('s');
+    context.with(trace.setSpan(context.active(), span), () =>
+      logCompletedRequest(log, { requestId: 'r', method: 'GET', route: '/x', statusCode: 500, durationMs: 1 }),
+    );
+    expect(lines[0]).toMatchObject({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    context.disable();
   });
 });

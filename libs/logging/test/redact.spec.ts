@@ -78,3 +78,16 @@ describe('UUIDs', () => {
     expect(redactCardNumbers(`${uuid} 4242424242424242`)).toBe(`${uuid} ${REDACTED_CARD}`);
   });
 });
+
+describe('trace and span ids', () => {
+  it('are never taken for card numbers, while the same digits elsewhere are', () => {
+    // 4242424242424242 passes Luhn; inside a 32-digit trace id or a 16-digit span id it is an id.
+    const traceId = `abc${'4242424242424242'}0123456789abc`;
+    const spanId = '4242424242424242';
+    expect(traceId).toHaveLength(32);
+    const line = JSON.stringify({ trace_id: traceId, span_id: `${spanId}`, msg: 'x' });
+    expect(redactLine(line)).toBe(line.replace(`"span_id":"${spanId}"`, `"span_id":"${REDACTED_CARD}"`));
+    expect(redactCardNumbers(`ref ABC4242424242424242`)).toBe(`ref ABC${REDACTED_CARD}`);
+    expect(containsCardNumber(`trace ${traceId}`)).toBe(false);
+  });
+});

@@ -9,8 +9,11 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface HttpMetrics {
-  /** Records one finished request. `route` must be a template or UNMATCHED_ROUTE, never a raw URL. */
-  observe(method: string, route: string, statusCode: number, durationSeconds: number): void;
+  /**
+   * Records one finished request. `route` must be a template or UNMATCHED_ROUTE, never a raw URL.
+   * `traceId`, for a sampled request, becomes the exemplar of its duration bucket (OpenMetrics).
+   */
+  observe(method: string, route: string, statusCode: number, durationSeconds: number, traceId?: string): void;
 }
 
 /**
@@ -27,6 +30,7 @@ export function createHttpMetrics(registry: Registry): HttpMetrics {
     labelNames,
     buckets: DURATION_BUCKETS,
     registers: [registry],
+    enableExemplars: true,
   });
   const requests = new Counter({
     name: 'http_server_requests_total',
@@ -36,20 +40,31 @@ export function createHttpMetrics(registry: Registry): HttpMetrics {
   });
   const children = new Map<
     string,
-    { duration: ReturnType<typeof duration.labels>; requests: ReturnType<typeof requests.labels> }
+    {
+      labels: Record<(typeof labelNames)[number], string>;
+      duration: ReturnType<typeof duration.labels>;
+      requests: ReturnType<typeof requests.labels>;
+    }
   >();
 
   return {
-    observe(method, route, statusCode, durationSeconds) {
+    observe(method, route, statusCode, durationSeconds, traceId) {
       const normalizedMethod = KNOWN_METHODS.has(method) ? method : '_OTHER';
       const key = `${normalizedMethod} ${statusCode} ${route}`;
       let child = children.get(key);
       if (child === undefined) {
         const labels = { method: normalizedMethod, route, status_code: String(statusCode) };
-        child = { duration: duration.labels(labels), requests: requests.labels(labels) };
+        child = { labels, duration: duration.labels(labels), requests: requests.labels(labels) };
         children.set(key, child);
       }
-      child.duration.observe(durationSeconds);
+      if (traceId === undefined) child.duration.observe(durationSeconds);
+      // prom-client types exemplar labels as the metric's own label names; exemplars have their own.
+      else
+        duration.observe({
+          labels: child.labels,
+          value: durationSeconds,
+          exemplarLabels: { trace_id: traceId } as never,
+        });
       child.requests.inc();
     },
   };

@@ -1,4 +1,4 @@
-import { Controller, type DynamicModule, Get, Inject, Module, Res } from '@nestjs/common';
+import { Controller, type DynamicModule, Get, Headers, Inject, Module, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Registry } from 'prom-client';
 import { scrape } from './registry';
@@ -10,13 +10,13 @@ class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get()
-  async metrics(@Res() res: Response): Promise<void> {
-    const { contentType, body } = await scrape(this.registry);
+  async metrics(@Headers('accept') accept: string | undefined, @Res() res: Response): Promise<void> {
+    const { contentType, body } = await scrape(this.registry, accept);
     res.set('content-type', contentType).set('cache-control', 'no-store').send(body);
   }
 }
 
-/** `MetricsModule.forRoot({ registry })`: `GET /metrics` in the Prometheus text format. */
+/** `MetricsModule.forRoot({ registry })`: `GET /metrics` in the Prometheus text format, or OpenMetrics when asked for it. */
 @Module({})
 export class MetricsModule {
   static forRoot(options: { registry: Registry }): DynamicModule {

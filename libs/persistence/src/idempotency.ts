@@ -1,22 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './database';
 
-/** A response as it was first sent, kept so a retry with the same key gets it byte for byte. */
-export interface StoredResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The serialized body, exactly as sent. */
-  readonly body: string;
-}
-
 export type IdempotencyStart =
   | { readonly state: 'started' }
-  | { readonly state: 'replay'; readonly response: StoredResponse }
+  /** The key's request completed: its outcome, as `complete` recorded it (serialized, e.g. JSON). */
+  | { readonly state: 'replay'; readonly result: string }
   | { readonly state: 'in-progress' }
   | { readonly state: 'mismatch' };
 
+/** A key whose request was left in progress (the process died), with what it asked for. */
+export interface AbandonedKey {
+  readonly key: string;
+  /** The request summary `begin` was given. */
+  readonly request: string | null;
+}
+
 export interface IdempotencyOptions {
-  /** How long a completed key replays its response: at least 24 hours. */
+  /** How long a completed key replays its outcome: at least 24 hours. */
   readonly ttlMs?: number;
   /**
    * How long a key may stay "in progress" before a retry with the same request may take it over
@@ -50,16 +50,15 @@ export function requestFingerprint(...parts: unknown[]): string {
 interface KeyRow {
   request_hash: string;
   state: 'in_progress' | 'completed';
-  response_status: number | null;
-  response_headers: string | null;
-  response_body: string | null;
+  result: string | null;
 }
 
 /**
  * Idempotency keys as payment APIs keep them (table `idempotency_keys`, created by each service's
  * migrations): the first request with a key claims it atomically; a retry with the same request
- * gets the first response replayed; the same key with a different request is refused; a retry
- * while the first is still running is told so.
+ * gets the first outcome replayed; the same key with a different request is refused; a retry
+ * while the first is still running is told so. A key's outcome is whatever its owner records (the
+ * domain result, not an HTTP response), in the transaction that makes the request's effect durable.
  */
 export class IdempotencyStore {
   readonly #db: Queryable;
@@ -74,14 +73,18 @@ export class IdempotencyStore {
     this.#now = options.now ?? (() => new Date());
   }
 
-  async begin(scope: string, key: string, fingerprint: string): Promise<IdempotencyStart> {
+  /**
+   * Claims `key` for a request (`fingerprint` says which; `request` is an optional summary kept
+   * for whoever must finish the request if this process dies, never a secret).
+   */
+  async begin(scope: string, key: string, fingerprint: string, request?: string): Promise<IdempotencyStart> {
     const now = this.#now();
     const claimed = await this.#db.query(
-      `INSERT INTO idempotency_keys (scope, key, request_hash, state, locked_at, expires_at)
-       VALUES ($1, $2, $3, 'in_progress', $4, $5)
+      `INSERT INTO idempotency_keys (scope, key, request_hash, request, state, locked_at, expires_at)
+       VALUES ($1, $2, $3, $7, 'in_progress', $4, $5)
        ON CONFLICT (scope, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, state = 'in_progress', locked_at = EXCLUDED.locked_at,
-             expires_at = EXCLUDED.expires_at, response_status = NULL, response_headers = NULL, response_body = NULL
+         SET request_hash = EXCLUDED.request_hash, request = EXCLUDED.request, state = 'in_progress',
+             locked_at = EXCLUDED.locked_at, expires_at = EXCLUDED.expires_at, result = NULL
          WHERE idempotency_keys.expires_at < $4
             OR (idempotency_keys.state = 'in_progress' AND idempotency_keys.locked_at < $6
                 AND idempotency_keys.request_hash = EXCLUDED.request_hash)
@@ -93,36 +96,41 @@ export class IdempotencyStore {
         now.toISOString(),
         new Date(now.getTime() + this.#ttlMs).toISOString(),
         new Date(now.getTime() - this.#staleAfterMs).toISOString(),
+        request ?? null,
       ],
     );
     if (claimed.rowCount > 0) return { state: 'started' };
 
     const { rows } = await this.#db.query<KeyRow>(
-      'SELECT request_hash, state, response_status, response_headers, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
+      'SELECT request_hash, state, result FROM idempotency_keys WHERE scope = $1 AND key = $2',
       [scope, key],
     );
     const row = rows[0];
     // Released between our insert and this read: the other request failed; ask the client to retry.
     if (row === undefined) return { state: 'in-progress' };
     if (row.request_hash !== fingerprint) return { state: 'mismatch' };
-    if (row.state === 'in_progress' || row.response_status === null) return { state: 'in-progress' };
-    return {
-      state: 'replay',
-      response: {
-        status: row.response_status,
-        headers: JSON.parse(row.response_headers ?? '{}'),
-        body: row.response_body ?? '',
-      },
-    };
+    if (row.state === 'in_progress' || row.result === null) return { state: 'in-progress' };
+    return { state: 'replay', result: row.result };
   }
 
-  /** Records the response; call it in the transaction that makes the request's effect durable. */
-  async complete(tx: Queryable, scope: string, key: string, response: StoredResponse): Promise<void> {
-    await tx.query(
-      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_headers = $4, response_body = $5
-       WHERE scope = $1 AND key = $2`,
-      [scope, key, response.status, JSON.stringify(response.headers), response.body],
+  /** Records the outcome; call it in the transaction that makes the request's effect durable. */
+  async complete(tx: Queryable, scope: string, key: string, result: string): Promise<void> {
+    await tx.query("UPDATE idempotency_keys SET state = 'completed', result = $3 WHERE scope = $1 AND key = $2", [
+      scope,
+      key,
+      result,
+    ]);
+  }
+
+  /** Keys of `scope` in progress for longer than the stale time: their requests were abandoned. */
+  async abandoned(scope: string, limit = 100): Promise<AbandonedKey[]> {
+    const staleBefore = new Date(this.#now().getTime() - this.#staleAfterMs).toISOString();
+    const { rows } = await this.#db.query<AbandonedKey>(
+      `SELECT key, request FROM idempotency_keys
+       WHERE scope = $1 AND state = 'in_progress' AND locked_at < $2 ORDER BY locked_at LIMIT $3`,
+      [scope, staleBefore, limit],
     );
+    return rows;
   }
 
   /** Gives the key back after a failure that changed nothing (a provider error), so a retry runs again. */

@@ -24,7 +24,7 @@ export { databaseSettings, startDatabase, type DatabaseConfig, type DatabaseHost
 export {
   IdempotencyStore,
   requestFingerprint,
+  type AbandonedKey,
   type IdempotencyOptions,
   type IdempotencyStart,
-  type StoredResponse,
 } from './idempotency';

@@ -1,6 +1,7 @@
 import type { Database } from './database';
 import { openPglite } from './pglite';
 import { openPostgres, type PostgresOptions } from './postgres';
+import { observeDatabase } from './observed-database';
 
 export interface OpenDatabaseOptions extends Omit<PostgresOptions, 'url'> {
   /** PostgreSQL when set (the cluster); the embedded engine otherwise. */
@@ -9,10 +10,18 @@ export interface OpenDatabaseOptions extends Omit<PostgresOptions, 'url'> {
   readonly dataDir?: string;
 }
 
-/** PostgreSQL when a URL is given, else the embedded engine (in `dataDir`, or in memory). */
-export function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  if (options.url !== undefined) return Promise.resolve(openPostgres({ ...options, url: options.url }));
-  return openPglite({ dataDir: options.dataDir });
+/**
+ * PostgreSQL when a URL is given, else the embedded engine (in `dataDir`, or in memory); either
+ * way observed (see `observeDatabase`).
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.url === undefined) return observeDatabase(await openPglite({ dataDir: options.dataDir }), {});
+  const url = new URL(options.url);
+  return observeDatabase(openPostgres({ ...options, url: options.url }), {
+    namespace: decodeURIComponent(url.pathname.slice(1)) || undefined,
+    serverAddress: url.hostname,
+    serverPort: Number(url.port || 5432),
+  });
 }
 
 /** The readiness check of a database: `/health/ready` is 503 while it does not answer. */

@@ -3,7 +3,7 @@ import { IdempotencyStore, loadMigrations, migrate, requestFingerprint, type Dat
 import { createTestDatabase, testEngines } from '../src/testing';
 
 const migrations = loadMigrations(join(__dirname, 'fixtures/idempotency'));
-const response = { status: 201, headers: { location: '/things/1' }, body: '{"id":"1","b":2,"a":1}' };
+const result = '{"id":"1","b":2,"a":1}';
 
 describe.each(testEngines())('IdempotencyStore on %s', (engine) => {
   let db: Database;
@@ -20,10 +20,22 @@ describe.each(testEngines())('IdempotencyStore on %s', (engine) => {
     store = new IdempotencyStore(db, { staleAfterMs: 30_000, now: () => clock });
   });
 
-  it('replays the first response byte for byte', async () => {
+  it('replays the first outcome exactly', async () => {
     expect(await store.begin('s', 'k1', 'h')).toEqual({ state: 'started' });
-    await db.transaction((tx) => store.complete(tx, 's', 'k1', response));
-    expect(await store.begin('s', 'k1', 'h')).toEqual({ state: 'replay', response });
+    await db.transaction((tx) => store.complete(tx, 's', 'k1', result));
+    expect(await store.begin('s', 'k1', 'h')).toEqual({ state: 'replay', result });
+  });
+
+  it('lists the keys left in progress past the stale time, with the request they were for', async () => {
+    await store.begin('s', 'old', 'h', '{"amount":1}');
+    await store.begin('s', 'done', 'h', '{"amount":2}');
+    await db.transaction((tx) => store.complete(tx, 's', 'done', result));
+    clock = new Date(clock.getTime() + 10_000);
+    await store.begin('s', 'young', 'h');
+    expect(await store.abandoned('s')).toEqual([]);
+    clock = new Date(clock.getTime() + 25_000);
+    expect(await store.abandoned('s')).toEqual([{ key: 'old', request: '{"amount":1}' }]);
+    expect(await store.abandoned('other')).toEqual([]);
   });
 
   it('refuses the same key with a different request, and tells a concurrent retry it is in progress', async () => {
@@ -54,7 +66,7 @@ describe.each(testEngines())('IdempotencyStore on %s', (engine) => {
 
   it('keeps keys at least 24 hours, then forgets them', async () => {
     await store.begin('s', 'k5', 'h');
-    await db.transaction((tx) => store.complete(tx, 's', 'k5', response));
+    await db.transaction((tx) => store.complete(tx, 's', 'k5', result));
     clock = new Date(clock.getTime() + 23 * 3600_000);
     expect((await store.begin('s', 'k5', 'h')).state).toBe('replay');
     expect(await store.purgeExpired()).toBe(0);

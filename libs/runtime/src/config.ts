@@ -108,6 +108,38 @@ export const env = {
     options: { readonly protocols: readonly string[]; readonly secret?: boolean },
   ): Setting<URL | undefined> => env.url(variable, { ...options, optional: true }) as Setting<URL | undefined>,
 
+  /** A number from 0 to 1 (a sampling ratio). */
+  ratio: (variable: string, options: Options<number> = {}): Setting<number> =>
+    setting(variable, options, (raw) => {
+      const value = /^(?:0|1|0?\.\d+|1\.0*)$/.test(raw) ? Number(raw) : NaN;
+      if (!(value >= 0 && value <= 1)) throw new Error(`must be a number from 0 to 1${describe(raw, false)}`);
+      return value;
+    }),
+
+  /**
+   * `key=value` pairs separated by commas, as the OpenTelemetry variables write them
+   * (`OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=prod,k8s.pod.name=x`); values may be
+   * percent-encoded. Empty when unset.
+   */
+  keyValues: (variable: string): Setting<Readonly<Record<string, string>>> =>
+    setting<Readonly<Record<string, string>>>(variable, { default: Object.freeze({}) }, (raw) => {
+      const pairs: Record<string, string> = {};
+      for (const item of raw.split(',')) {
+        const match = /^\s*([A-Za-z0-9._-]+)\s*=\s*(.*?)\s*$/.exec(item);
+        let value: string | undefined;
+        try {
+          value = match?.[2] === undefined ? undefined : decodeURIComponent(match[2]);
+        } catch {
+          value = undefined;
+        }
+        if (match?.[1] === undefined || value === undefined) {
+          throw new Error(`must be key=value pairs separated by commas${describe(raw, false)}`);
+        }
+        pairs[match[1]] = value;
+      }
+      return Object.freeze(pairs);
+    }),
+
   boolean: (variable: string, options: Options<boolean> = {}): Setting<boolean> =>
     setting(variable, options, (raw) => {
       if (raw === 'true' || raw === '1') return true;

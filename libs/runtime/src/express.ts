@@ -1,4 +1,7 @@
-import { jsonBody, notFoundHandler, problemHandler } from '@platform/errors/express';
+import type { ServiceApi } from '@platform/contracts';
+import { openApiRouter } from '@platform/contracts/express';
+import { methodNotAllowed, routeNotFound } from '@platform/errors';
+import { jsonBody, problemHandler } from '@platform/errors/express';
 import { healthRouter } from '@platform/health/express';
 import { REQUEST_ID_HEADER } from '@platform/logging';
 import { metricsRouter } from '@platform/metrics/express';
@@ -10,77 +13,75 @@ import type { ServiceRuntime } from './runtime';
 export interface ExpressPlatformOptions {
   /** Largest accepted JSON body; 100 kB by default. */
   readonly bodyLimitBytes?: number;
+  /** The service's API: `GET /openapi.json`, and route templates and 405s from its operations. */
+  readonly api?: ServiceApi;
 }
 
 declare module 'express-serve-static-core' {
   interface Request {
     /** The request id: the caller's `x-request-id` or a new UUID; echoed in the response. */
-    readonly id: string;
-    /** A logger bound to this request's id. */
+    id: string;
+    /** A logger bound to this request's id (made when first used). */
     readonly log: ObservedRequest['log'];
     observed?: ObservedRequest;
   }
 }
 
-/** The route template Express matched (`/users/:id`), or undefined when nothing matched. */
-const routeOf = (req: Request): string | undefined => {
+/**
+ * The route template of a request: the one Express matched (`/users/:id`), else the operation's
+ * it was for when it failed before routing (a bad body), else undefined.
+ */
+const routeOf = (req: Request, api: ServiceApi | undefined): string | undefined => {
   const path: unknown = req.route?.path;
-  return typeof path === 'string' ? req.baseUrl + path : undefined;
+  return typeof path === 'string' ? req.baseUrl + path : api?.routes.template(req.method, req.path);
 };
 
 /** Request id, one log line and RED metrics per request, measured once. */
-export function observeRequests(runtime: ServiceRuntime): RequestHandler {
+export function observeRequests(runtime: ServiceRuntime, api?: ServiceApi): RequestHandler {
   return (req, res, next) => {
-    extendRequest(Object.getPrototypeOf(req) as object);
-    const observed = new ObservedRequest(runtime, req.headers[REQUEST_ID_HEADER]);
+    const observed = new ObservedRequest(runtime, req);
     req.observed = observed;
+    req.id = observed.id;
     res.setHeader(REQUEST_ID_HEADER, observed.id);
-    res.once('finish', () => observed.finish(req.method, routeOf(req), res.statusCode));
-    res.once('close', () => observed.finish(req.method, routeOf(req), res.writableFinished ? res.statusCode : 499));
+    res.once('finish', () => observed.finish(routeOf(req, api), res.statusCode));
+    res.once('close', () => observed.finish(routeOf(req, api), res.writableFinished ? res.statusCode : 499));
     next();
   };
 }
 
-/** Makes `req.id` and `req.log` read the request's observation (once, on the prototype). */
-function extendRequest(request: object): void {
-  if (Object.prototype.hasOwnProperty.call(request, 'log')) return;
-  Object.defineProperties(request, {
-    id: {
-      get(this: Request) {
-        return this.observed?.id ?? '';
-      },
-      configurable: true,
-    },
-    log: {
-      get(this: Request) {
-        return this.observed?.log;
-      },
-      configurable: true,
-    },
-  });
-}
+/** The last route: a path of the API with another method is 405 (with `Allow`), any other 404. */
+const unmatched =
+  (api: ServiceApi | undefined): RequestHandler =>
+  (req, _res, next) => {
+    const allowed = api?.routes.allowedMethods(req.path) ?? [];
+    next(allowed.length > 0 ? methodNotAllowed(req.method, req.path, allowed) : routeNotFound(req.method, req.path));
+  };
 
 /**
  * Adopts the platform in an Express app: call `before` first (security headers, request
- * observation, JSON bodies, `/health/*`, `/metrics`), mount the service's routes, then `after`
- * (404 and problem details for every error).
+ * observation, JSON bodies, `/health/*`, `/metrics`, `/openapi.json`), mount the service's
+ * routes, then `after` (404 or 405, and problem details for every error).
  */
 export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatformOptions = {}) {
   const limitBytes = options.bodyLimitBytes ?? 100 * 1024;
+  const { api } = options;
   return {
     before(app: Express): void {
       app.disable('x-powered-by');
-      app.use(
-        observeRequests(runtime),
-        helmet(),
-        healthRouter(runtime.health),
-        metricsRouter(runtime.metrics),
-        ...jsonBody({ limitBytes }),
-      );
+      // `req.log`, on Express's request prototype for this app (how Express is extended).
+      Object.defineProperty(app.request, 'log', {
+        get(this: Request) {
+          return this.observed?.log;
+        },
+        configurable: true,
+      });
+      app.use(observeRequests(runtime, api), helmet(), healthRouter(runtime.health), metricsRouter(runtime.metrics));
+      if (api !== undefined) app.use(openApiRouter(api.document));
+      app.use(...jsonBody({ limitBytes }));
     },
     after(app: Express): void {
       app.use(
-        notFoundHandler(),
+        unmatched(api),
         problemHandler({
           onUnexpected: (error, req) => (req.observed?.log ?? runtime.logger).error({ err: error }, 'unexpected error'),
         }),

@@ -1,4 +1,6 @@
 import helmet from '@fastify/helmet';
+import type { ServiceApi } from '@platform/contracts';
+import { openApi } from '@platform/contracts/fastify';
 import { assertJsonDepth } from '@platform/errors';
 import { frameworkErrorHandler, problemDetails } from '@platform/errors/fastify';
 import { health } from '@platform/health/fastify';
@@ -41,29 +43,38 @@ declare module 'fastify' {
 
 /**
  * Adopts the platform in a Fastify app: security headers, request observation, schema
- * validation with the platform's Ajv settings, `/health/*`, `/metrics` and problem details.
+ * validation with the platform's Ajv settings, `/health/*`, `/metrics`, `/openapi.json` and
+ * problem details (404, or 405 for a path of the API with another method).
  */
-export const platform = fp<{ runtime: ServiceRuntime }>(
-  async (app: FastifyInstance, { runtime }) => {
+export interface FastifyPlatformPluginOptions {
+  readonly runtime: ServiceRuntime;
+  /** The service's API: `GET /openapi.json`, and 405s from its operations. */
+  readonly api?: ServiceApi;
+}
+
+export const platform = fp<FastifyPlatformPluginOptions>(
+  async (app: FastifyInstance, { runtime, api }) => {
     app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
     // JSON only: Fastify's built-in text/plain parser would accept what the other services refuse (415).
     app.removeContentTypeParser('text/plain');
     app.decorateRequest('observed', undefined);
     app.addHook('onRequest', async (request, reply) => {
-      request.observed = new ObservedRequest(runtime, String(request.id));
+      request.observed = new ObservedRequest(runtime, request.raw, String(request.id));
       reply.header(REQUEST_ID_HEADER, request.id);
     });
     // Deeply nested bodies are refused before anything walks them (a recursion DoS otherwise).
     app.addHook('preValidation', async (request) => assertJsonDepth(request.body));
     app.addHook('onResponse', async (request, reply) => {
-      request.observed?.finish(request.method, request.is404 ? undefined : request.routeOptions.url, reply.statusCode);
+      request.observed?.finish(request.is404 ? undefined : request.routeOptions.url, reply.statusCode);
     });
     await app.register(helmet);
     await app.register(problemDetails, {
       onUnexpected: (error, request) => request.log.error({ err: error }, 'unexpected error'),
+      allowedMethods: api?.routes.allowedMethods,
     });
     await app.register(health, { registry: runtime.health });
     await app.register(metrics, { registry: runtime.metrics });
+    if (api !== undefined) await app.register(openApi, { document: api.document });
   },
   { fastify: '5.x', name: '@platform/runtime' },
 );

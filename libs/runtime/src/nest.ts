@@ -1,5 +1,7 @@
 import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { ServiceApi } from '@platform/contracts';
+import { OpenApiModule } from '@platform/contracts/nest';
 import { jsonBody } from '@platform/errors/express';
 import { ProblemDetailsFilter } from '@platform/errors/nest';
 import { HealthModule } from '@platform/health/nest';
@@ -12,15 +14,18 @@ export interface NestPlatformOptions {
   readonly runtime: ServiceRuntime;
   /** Largest accepted JSON body; 100 kB by default. */
   readonly bodyLimitBytes?: number;
+  /** The service's API: `GET /openapi.json`, and route templates and 405s from its operations. */
+  readonly api?: ServiceApi;
 }
 
 export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
 const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
 
 /**
- * `PlatformModule.forRoot({ runtime })` adopts the platform in a NestJS app on Express: security
- * headers, request observation, JSON bodies (create the app with `bodyParser: false`),
- * `/health/*`, `/metrics`, and a global filter rendering every error as problem details.
+ * `PlatformModule.forRoot({ runtime, api })` adopts the platform in a NestJS app on Express:
+ * security headers, request observation, JSON bodies (create the app with `bodyParser: false`),
+ * `/health/*`, `/metrics`, `/openapi.json`, and a global filter rendering every error as problem
+ * details (404, or 405 for a path of the API with another method).
  * The runtime is injectable as `SERVICE_RUNTIME`.
  */
 @Module({})
@@ -28,13 +33,14 @@ export class PlatformModule implements NestModule {
   constructor(@Inject(PLATFORM_OPTIONS) private readonly options: NestPlatformOptions) {}
 
   static forRoot(options: NestPlatformOptions): DynamicModule {
-    const { runtime } = options;
+    const { runtime, api } = options;
     return {
       module: PlatformModule,
       global: true,
       imports: [
         HealthModule.forRoot({ registry: runtime.health }),
         MetricsModule.forRoot({ registry: runtime.metrics }),
+        ...(api === undefined ? [] : [OpenApiModule.forRoot(api.document)]),
       ],
       providers: [
         { provide: SERVICE_RUNTIME, useValue: runtime },
@@ -44,6 +50,7 @@ export class PlatformModule implements NestModule {
           useValue: new ProblemDetailsFilter({
             onUnexpected: (error, request) =>
               (request.observed?.log ?? runtime.logger).error({ err: error }, 'unexpected error'),
+            allowedMethods: api?.routes.allowedMethods,
           }),
         },
       ],
@@ -55,7 +62,7 @@ export class PlatformModule implements NestModule {
     const { options } = this;
     consumer
       .apply(
-        observeRequests(options.runtime),
+        observeRequests(options.runtime, options.api),
         helmet(),
         ...jsonBody({ limitBytes: options.bodyLimitBytes ?? 100 * 1024 }),
       )

@@ -1,22 +1,28 @@
-import { type Logger, logCompletedRequest, requestIdFrom } from '@platform/logging';
+import type { IncomingMessage } from 'node:http';
+import { type Logger, logCompletedRequest, REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
 import { UNMATCHED_ROUTE } from '@platform/metrics';
+import { recordRoute, sampledTraceId } from '@platform/tracing';
 import type { ServiceRuntime } from './runtime';
 
 /**
  * One request as the platform sees it: its id (the caller's `x-request-id` or a new one), a
  * logger bound to that id (made only if the handler logs), and, when it finishes, the one request
- * log line and the RED metrics, both from the same measurement.
+ * log line, the RED metrics (with the trace id of a sampled request as an exemplar) and the route
+ * on its server span, all from the same measurement.
  */
 export class ObservedRequest {
   readonly id: string;
   readonly #runtime: ServiceRuntime;
+  readonly #raw: IncomingMessage;
   readonly #started = performance.now();
   #log?: Logger;
   #finished = false;
 
-  constructor(runtime: ServiceRuntime, requestIdHeader: string | string[] | undefined) {
+  /** `id` when the framework made it already (Fastify's `genReqId`), else from the request's header. */
+  constructor(runtime: ServiceRuntime, raw: IncomingMessage, id = requestIdFrom(raw.headers[REQUEST_ID_HEADER])) {
     this.#runtime = runtime;
-    this.id = requestIdFrom(requestIdHeader);
+    this.#raw = raw;
+    this.id = id;
   }
 
   get log(): Logger {
@@ -25,13 +31,15 @@ export class ObservedRequest {
   }
 
   /** Records the request once; `route` is the matched template, undefined when nothing matched. */
-  finish(method: string, route: string | undefined, statusCode: number): void {
+  finish(route: string | undefined, statusCode: number): void {
     if (this.#finished) return;
     this.#finished = true;
+    const method = this.#raw.method ?? 'GET';
+    if (route !== undefined) recordRoute(this.#raw, route);
     if (!this.#runtime.requestTelemetry) return;
     const durationMs = performance.now() - this.#started;
     const routeLabel = route ?? UNMATCHED_ROUTE;
-    this.#runtime.httpMetrics.observe(method, routeLabel, statusCode, durationMs / 1000);
+    this.#runtime.httpMetrics.observe(method, routeLabel, statusCode, durationMs / 1000, sampledTraceId(this.#raw));
     logCompletedRequest(this.#runtime.logger, {
       requestId: this.id,
       method,

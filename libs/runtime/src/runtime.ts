@@ -3,7 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import { HealthRegistry } from '@platform/health';
 import { createLogger, type LogFormat, type Logger, type LoggerConfig, type LogLevel } from '@platform/logging';
 import { createHttpMetrics, createMetricsRegistry, type HttpMetrics, type Registry } from '@platform/metrics';
-import { currentTracing } from '@platform/tracing';
+import { currentTracing, type SamplerName, startTracing, traceRequests } from '@platform/tracing';
 
 export interface RuntimeOptions {
   readonly service: string;
@@ -20,7 +20,28 @@ export interface RuntimeOptions {
   readonly processMetrics?: boolean;
   /** The per-request log line and HTTP metrics; on by default. */
   readonly requestTelemetry?: boolean;
+  /** How long idle keep-alive connections stay open; 65 s by default (above an ALB's 60 s). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Tracing (see `platformSettings`): on when an OTLP endpoint is set. */
+  readonly otlpEndpoint?: URL;
+  readonly otlpTracesEndpoint?: URL;
+  readonly otelSdkDisabled?: boolean;
+  readonly tracesSampler?: SamplerName;
+  readonly tracesSamplerArg?: number;
+  readonly resourceAttributes?: Readonly<Record<string, string>>;
+  readonly spanExportDelayMs?: number;
 }
+
+/** Where spans go: the traces endpoint, else `<endpoint>/v1/traces`; none when tracing is disabled. */
+function tracesEndpoint(options: RuntimeOptions): URL | undefined {
+  if (options.otelSdkDisabled) return undefined;
+  if (options.otlpTracesEndpoint !== undefined) return options.otlpTracesEndpoint;
+  if (options.otlpEndpoint === undefined) return undefined;
+  return new URL(`${options.otlpEndpoint.href.replace(/\/+$/, '')}/v1/traces`);
+}
+
+/** Probes and scrapes: no span, no trace. */
+const UNTRACED_PATHS = new Set(['/health/live', '/health/ready', '/health/startup', '/metrics']);
 
 interface CloseHook {
   readonly name: string;
@@ -69,6 +90,7 @@ export class ServiceRuntime {
   readonly #drainTimeoutMs: number;
   readonly #shutdownDelayMs: number;
   readonly #closeTimeoutMs: number;
+  readonly #keepAliveTimeoutMs: number;
   #draining = false;
   #shutdown?: Promise<number>;
 
@@ -91,6 +113,16 @@ export class ServiceRuntime {
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.#shutdownDelayMs = options.shutdownDelayMs ?? 0;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+    this.#keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
+    startTracing({
+      serviceName: options.service,
+      serviceVersion: options.version,
+      tracesEndpoint: tracesEndpoint(options),
+      sampler: options.tracesSampler,
+      samplerArg: options.tracesSamplerArg,
+      resourceAttributes: options.resourceAttributes,
+      scheduledDelayMs: options.spanExportDelayMs,
+    });
   }
 
   /** Where the first listener listens (after `listen`). */
@@ -116,6 +148,10 @@ export class ServiceRuntime {
    * connection that is about to go.
    */
   async listen(server: Server, port: number, host = '0.0.0.0'): Promise<AddressInfo> {
+    server.keepAliveTimeout = this.#keepAliveTimeoutMs;
+    // Headers must be allowed to take longer than an idle connection may stay open.
+    server.headersTimeout = Math.max(server.headersTimeout, this.#keepAliveTimeoutMs + 1_000);
+    traceRequests(server, { ignorePath: (path) => UNTRACED_PATHS.has(path) });
     server.prependListener('request', (_req, res) => {
       if (this.#draining) {
         res.setHeader('connection', 'close');

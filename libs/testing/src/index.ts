@@ -1,3 +1,12 @@
 export { bundleForNode, testBundlePath, WORKSPACE_ROOT } from './bundle';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
-export { freePort, startNode, waitForHttp, type RunningProcess, type StartOptions, type WaitOptions } from './process';
+export {
+  BUILT_SERVICE_ENV,
+  builtServiceArgs,
+  freePort,
+  startNode,
+  waitForHttp,
+  type RunningProcess,
+  type StartOptions,
+  type WaitOptions,
+} from './process';

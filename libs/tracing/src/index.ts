@@ -1,8 +1,2 @@
-export {
-  currentTracing,
-  startTracing,
-  tracingRequested,
-  type Framework,
-  type Tracing,
-  type TracingOptions,
-} from './tracing';
+export { currentTracing, SAMPLERS, startTracing, type SamplerName, type Tracing, type TracingOptions } from './tracing';
+export { recordRoute, sampledTraceId, traceRequests, type TraceRequestsOptions } from './server';

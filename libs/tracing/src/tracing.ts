@@ -1,16 +1,28 @@
-// the SDK is loaded only when tracing is on, so a service with tracing off pays nothing for it.
-import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { context, propagation, trace } from '@opentelemetry/api';
 
-export type Framework = 'express' | 'nest' | 'fastify';
+/** The samplers of the OpenTelemetry specification, by their `OTEL_TRACES_SAMPLER` names. */
+export const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
 
 export interface TracingOptions {
   readonly serviceName: string;
-  /** `SERVICE_VERSION` from the environment (the image tag in the cluster) by default. */
-  readonly serviceVersion?: string;
-  /** The framework whose own instrumentation joins the HTTP one (route names, handler spans). */
-  readonly framework: Framework;
-  /** The environment to read `OTEL_*` from; `process.env` by default. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly serviceVersion: string;
+  /** Where spans go (OTLP/HTTP, JSON); tracing is off without it. */
+  readonly tracesEndpoint?: URL;
+  readonly sampler?: SamplerName;
+  /** The ratio of the `*traceidratio` samplers, 0 to 1. */
+  readonly samplerArg?: number;
+  /** Extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES`): the pod, the namespace, the track. */
+  readonly resourceAttributes?: Readonly<Record<string, string>>;
+  /** How long spans wait in the batch before export. */
+  readonly scheduledDelayMs?: number;
 }
 
 export interface Tracing {
@@ -25,101 +37,81 @@ type GlobalWithTracing = typeof globalThis & { [HANDLE]?: Tracing };
 const disabled: Tracing = Object.freeze({ enabled: false, shutdown: () => Promise.resolve() });
 
 /**
- * Express: spans for route handlers (and the route on the server span), not for every middleware
- * and router layer, which cost a span each per request and say little.
- */
-const HANDLERS_ONLY = { ignoreLayersType: ['middleware', 'router'] };
-
-function frameworkInstrumentations(framework: Framework): Instrumentation[] {
-  switch (framework) {
-    case 'express': {
-      const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
-      return [new ExpressInstrumentation(HANDLERS_ONLY)];
-    }
-    case 'nest': {
-      const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
-      const { NestInstrumentation } = require('@opentelemetry/instrumentation-nestjs-core');
-      return [new ExpressInstrumentation(HANDLERS_ONLY), new NestInstrumentation()];
-    }
-    case 'fastify': {
-      const { FastifyOtelInstrumentation } = require('@fastify/otel');
-      return [new FastifyOtelInstrumentation({ registerOnInitialization: true })];
-    }
-  }
-}
-
-/** Whether the environment asks for traces to be exported. */
-export const tracingRequested = (env: NodeJS.ProcessEnv): boolean =>
-  env['OTEL_SDK_DISABLED'] !== 'true' &&
-  (Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT']) || Boolean(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']));
-
-/**
- * Starts OpenTelemetry for this process. Call it before the framework is loaded (the service's
- * `instrument.ts`, run with `node -r`), so the HTTP and framework modules get patched.
- *
- * Tracing is on only when an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`): then
- * spans go over OTLP/HTTP through a batch processor whose bounded queue drops spans rather than
- * hoarding them when the collector is down, W3C trace context is propagated on outgoing calls,
- * and the sampler follows `OTEL_TRACES_SAMPLER` (parent-based, always on, by default). Without an
- * endpoint nothing is loaded and the cost is zero. Metrics stay with Prometheus; logs stay on
- * stdout (they carry `trace_id`), so neither is exported over OTLP.
+ * Starts tracing for this process: a tracer provider with a batch processor exporting OTLP/HTTP,
+ * the sampler asked for, W3C trace context, and context kept across async work by
+ * AsyncLocalStorage. Nothing is patched: the platform makes its spans itself (incoming requests
+ * in `traceRequests`, calls to other services in `@platform/http-client`, queries of sampled
+ * requests in `@platform/persistence`), so it may start at any point before the server listens,
+ * and without an endpoint the SDK is not even loaded.
  */
 export function startTracing(options: TracingOptions): Tracing {
   const holder = globalThis as GlobalWithTracing;
   const existing = holder[HANDLE];
   if (existing !== undefined) return existing;
-  const env = options.env ?? process.env;
-  if (!tracingRequested(env)) {
+  if (options.tracesEndpoint === undefined) {
     holder[HANDLE] = disabled;
     return disabled;
   }
 
-  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  // Loaded here, so that a process with tracing off never pays for the SDK.
+  const sdk = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { OTLPTraceExporter } =
     require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-  const { BatchSpanProcessor } =
-    require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  const { HttpInstrumentation } =
-    require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { AsyncLocalStorageContextManager } =
+    require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
 
-  const sdk = new NodeSDK({
-    serviceName: options.serviceName,
+  const provider = new sdk.BasicTracerProvider({
     resource: resourceFromAttributes({
+      ...options.resourceAttributes,
       'service.name': options.serviceName,
-      'service.version': options.serviceVersion ?? env['SERVICE_VERSION'] ?? 'dev',
+      'service.version': options.serviceVersion,
     }),
+    sampler: samplerFor(sdk, options.sampler ?? 'parentbased_always_on', options.samplerArg ?? 1),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ timeoutMillis: 5000 }), {
-        maxQueueSize: 2048,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: 1000,
-        exportTimeoutMillis: 5000,
-      }),
-    ],
-    metricReaders: [],
-    logRecordProcessors: [],
-    instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes would otherwise be most of the traces.
-        ignoreIncomingRequestHook: (request) => {
-          const url = request.url ?? '';
-          return url.startsWith('/health/') || url === '/metrics';
+      // A bounded queue: when the collector is down spans are dropped, never hoarded (1,024 spans
+      // of a few hundred bytes each, within the pods' memory budget).
+      new sdk.BatchSpanProcessor(
+        new OTLPTraceExporter({ url: options.tracesEndpoint.href, timeoutMillis: 5000, concurrencyLimit: 2 }),
+        {
+          maxQueueSize: 1024,
+          maxExportBatchSize: 256,
+          scheduledDelayMillis: options.scheduledDelayMs ?? 1000,
+          exportTimeoutMillis: 5000,
         },
-      }),
-      ...frameworkInstrumentations(options.framework),
+      ),
     ],
   });
-  sdk.start();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
 
   let stopping: Promise<void> | undefined;
   const tracing: Tracing = {
     enabled: true,
-    shutdown: () => (stopping ??= sdk.shutdown().catch(() => undefined)),
+    shutdown: () => (stopping ??= provider.shutdown().catch(() => undefined)),
   };
   holder[HANDLE] = tracing;
   return tracing;
 }
 
-/** The tracing started in this process (by the service's instrument entry), or a disabled one. */
+function samplerFor(sdk: typeof import('@opentelemetry/sdk-trace-base'), name: SamplerName, ratio: number) {
+  switch (name) {
+    case 'always_on':
+      return new sdk.AlwaysOnSampler();
+    case 'always_off':
+      return new sdk.AlwaysOffSampler();
+    case 'traceidratio':
+      return new sdk.TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+/** The tracing started in this process, or a disabled one. */
 export const currentTracing = (): Tracing => (globalThis as GlobalWithTracing)[HANDLE] ?? disabled;

@@ -1,97 +1,77 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import {
-  bundleForNode,
-  freePort,
-  testBundlePath,
-  OtlpReceiver,
-  startNode,
-  waitForHttp,
-  type RunningProcess,
-} from '@platform/testing';
-import { tracingRequested } from '../src/index';
+import { OtlpReceiver } from '@platform/testing';
+import { currentTracing, startTracing } from '../src/index';
+import { startTracedServer, type TracedServer } from './traced-server';
 
-// Instrumentation patches modules as node loads them, which jest's module registry bypasses:
-// the fixture runs as a real node process.
-describe('tracing in a real process', () => {
-  let bundle: string;
-  let upstream: Server;
-  let upstreamHeaders: IncomingHttpHeaders[];
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
+
+describe('tracing, every trace sampled', () => {
+  let receiver: OtlpReceiver;
+  let service: TracedServer;
 
   beforeAll(async () => {
-    bundle = await bundleForNode(join(__dirname, 'fixtures/traced-service.ts'), testBundlePath('traced-service.js'));
-    upstreamHeaders = [];
-    upstream = createServer((req, res) => {
-      upstreamHeaders.push(req.headers);
-      res.end('ok');
+    receiver = await OtlpReceiver.start();
+    startTracing({
+      serviceName: 'traced-fixture',
+      serviceVersion: '9.9.9',
+      tracesEndpoint: new URL(`${receiver.endpoint}/v1/traces`),
+      sampler: 'parentbased_always_on',
+      resourceAttributes: { 'deployment.environment.name': 'test' },
+      scheduledDelayMs: 50,
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    service = await startTracedServer();
   });
-  afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+  afterAll(async () => {
+    await service.close();
+    await currentTracing().shutdown();
+    await receiver.close();
+  });
 
-  async function start(env: Record<string, string>): Promise<{ service: RunningProcess; port: number }> {
-    const port = await freePort();
-    const service = startNode([bundle], {
-      env: {
-        PATH: process.env['PATH'],
-        PORT: String(port),
-        UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-        ...env,
-      },
+  it('exports a server span named after the route, a client span under it, W3C context to the callee and trace ids in logs', async () => {
+    service.upstreamHeaders.length = 0;
+    const res = await fetch(`${service.url}/hello/ada`, { method: 'POST', body: 'a body read from stream events' });
+    expect(await res.json()).toEqual({ hello: 'ada' });
+
+    const [, traceId, parentId, flags] = TRACEPARENT.exec(String(service.upstreamHeaders[0]?.['traceparent'])) ?? [];
+    expect(flags).toBe('01');
+    const server = await receiver.waitFor((s) => s.kind === 2 && s.traceId === traceId);
+    expect(server).toMatchObject({
+      service: 'traced-fixture',
+      serviceVersion: '9.9.9',
+      name: 'POST /hello/:name',
+      attributes: expect.objectContaining({
+        'http.request.method': 'POST',
+        'http.route': '/hello/:name',
+        'url.path': '/hello/ada',
+        'http.response.status_code': 200,
+      }),
     });
-    await waitForHttp(`http://127.0.0.1:${port}/hello/probe`, { process: service });
-    return { service, port };
-  }
-
-  it('exports server and client spans with the service name and version, propagates W3C trace context, and puts trace ids in logs', async () => {
-    const receiver = await OtlpReceiver.start();
-    const { service, port } = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
-    try {
-      upstreamHeaders.length = 0;
-      const res = await fetch(`http://127.0.0.1:${port}/hello/ada`);
-      expect(await res.json()).toEqual({ hello: 'ada', sdkLoaded: true });
-      expect(await service.stop('SIGTERM')).toBe(0); // the shutdown flushes the batch
-
-      const traceparent = String(upstreamHeaders[0]?.['traceparent']);
-      const [, traceId] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(traceparent) ?? [];
-      expect(traceId).toBeDefined();
-      const serverSpan = await receiver.waitFor((s) => s.kind === 2 && s.traceId === traceId);
-      expect(serverSpan).toMatchObject({ service: 'traced-fixture', serviceVersion: '9.9.9' });
-      expect(serverSpan.attributes['http.route']).toBe('/hello/:name');
-      const clientSpan = await receiver.waitFor((s) => s.kind === 3 && s.traceId === traceId);
-      expect(clientSpan.parentSpanId).toBeDefined();
-      expect(traceparent).toContain(clientSpan.spanId);
-
-      const logLine = service.stdout
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l['msg'] === 'saying hello' && l['name'] === 'ada');
-      expect(logLine).toMatchObject({ trace_id: serverSpan.traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
-    } finally {
-      await service.stop('SIGKILL');
-      await receiver.close();
-    }
+    const client = await receiver.waitFor((s) => s.kind === 3 && s.traceId === traceId);
+    expect(client).toMatchObject({
+      name: 'GET /downstream',
+      spanId: parentId,
+      parentSpanId: server.spanId,
+      attributes: expect.objectContaining({ 'peer.service': 'upstream', 'http.response.status_code': 200 }),
+    });
+    expect(service.logs.find((l) => l['msg'] === 'saying hello')).toMatchObject({
+      trace_id: traceId,
+      span_id: server.spanId,
+    });
   });
 
-  it('loads nothing and propagates nothing when no OTLP endpoint is configured', async () => {
-    const { service, port } = await start({});
-    try {
-      upstreamHeaders.length = 0;
-      const res = await fetch(`http://127.0.0.1:${port}/hello/ada`);
-      expect(await res.json()).toEqual({ hello: 'ada', sdkLoaded: false });
-      expect(upstreamHeaders[0]?.['traceparent']).toBeUndefined();
-      expect(JSON.parse(service.stdout[0] ?? '{}')).toEqual({ msg: 'ready', tracing: false });
-    } finally {
-      await service.stop();
-    }
+  it('continues the caller’s trace', async () => {
+    const callerTrace = 'a'.repeat(32);
+    await fetch(`${service.url}/hello/bob`, { headers: { traceparent: `00-${callerTrace}-${'b'.repeat(16)}-01` } });
+    const server = await receiver.waitFor((s) => s.kind === 2 && s.traceId === callerTrace);
+    expect(server.parentSpanId).toBe('b'.repeat(16));
   });
-});
 
-describe('tracingRequested', () => {
-  it('follows the OTLP endpoint variables and OTEL_SDK_DISABLED', () => {
-    expect(tracingRequested({})).toBe(false);
-    expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
-    expect(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
-    expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  it('makes no server span for ignored paths', async () => {
+    service.upstreamHeaders.length = 0;
+    await fetch(`${service.url}/health`);
+    // The outgoing call, made outside any request span, starts a trace of its own.
+    const [, traceId] = TRACEPARENT.exec(String(service.upstreamHeaders[0]?.['traceparent'])) ?? [];
+    const client = await receiver.waitFor((s) => s.kind === 3 && s.traceId === traceId);
+    expect(client.parentSpanId).toBeUndefined();
+    expect(receiver.spans.filter((s) => s.kind === 2 && s.attributes['url.path'] === '/health')).toEqual([]);
   });
 });

@@ -1,38 +1,30 @@
-// `npm run bench`: every service against its bare framework and raw node:http, on this machine,
-// in one run, with the same load settings; writes docs/benchmarks/results.{md,json}.
+// `npm run bench`: every service as its image runs it (the image's Node, the bundle, the chart's
+// NODE_OPTIONS, PostgreSQL), against its bare framework and raw node:http, on this machine, in one
+// run; writes docs/benchmarks/results.{md,json}. Loopback only; every load is bounded in time.
+//
+// The machine is shared and busy, so every comparison is interleaved: the stacks being compared
+// run side by side and take turns under load, round after round, so a slow minute hurts both.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICES, startStack, type StackOptions, workspaceFile } from '@platform/local-stack';
-import { freePort, startNode, waitForHttp } from '@platform/testing';
+import { type RunningStack, SERVICES, startStack, workspaceFile } from '@platform/local-stack';
+import { BUILT_SERVICE_ENV, builtServiceArgs, freePort, startNode, waitForHttp } from '@platform/testing';
 import pg from 'pg';
-import { parse } from 'yaml';
-import { load, type LoadResult, processStats } from './measure';
-import { renderReport, type BenchReport, type ServiceRun } from './report';
+import { chartBudgets } from './budget';
+import { combine, load, type LoadResult, processStats } from './measure';
+import { renderReport, type BenchReport, BENCHED, type Mode, type ServiceName, type ServiceRuns } from './report';
 
-const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
+const SEGMENT_S = Number(process.env['BENCH_SEGMENT_S'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const COLD_STARTS = Number(process.env['BENCH_COLD_STARTS'] ?? 5);
 const CONNECTIONS = 50;
 const ROOT = workspaceFile('nx.json').replace(/nx\.json$/, '');
 const log = (message: string) => process.stdout.write(`${message}\n`);
 const json = { 'content-type': 'application/json' };
-
-/** The V8 memory flags the charts give every service (NODE_OPTIONS), read from the chart's values. */
-function chartNodeOptions(): string {
-  const values = parse(readFileSync(join(ROOT, 'deploy/charts/user-service/values.yaml'), 'utf8')) as {
-    nodeMaxOldSpaceMiB: number;
-    nodeMaxSemiSpaceMiB: number;
-  };
-  return `--max-old-space-size=${values.nodeMaxOldSpaceMiB} --max-semi-space-size=${values.nodeMaxSemiSpaceMiB}`;
-}
-const NODE_OPTIONS = chartNodeOptions();
-
-/** The services this benchmark measures (a generated service starts with the stack but is not measured). */
-const BENCHED = ['user-service', 'order-service', 'payment-service'] as const;
-type ServiceName = (typeof BENCHED)[number];
 
 const FRAMEWORK: Record<ServiceName, 'express' | 'nest' | 'fastify'> = {
   'user-service': 'express',
@@ -58,8 +50,8 @@ async function otlpSink() {
   };
 }
 
-/** A throwaway PostgreSQL server with one database per service, as in the cluster. */
-async function postgres(): Promise<{ urls: Record<string, string>; stop(): void } | undefined> {
+/** A throwaway PostgreSQL server; `databases(tag)` makes one database per service, as in the cluster. */
+async function postgres() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-pg-'));
   const script = join(ROOT, 'tools/postgres/throwaway.sh');
   let url: string;
@@ -67,29 +59,29 @@ async function postgres(): Promise<{ urls: Record<string, string>; stop(): void 
     url = execFileSync(script, ['start', dir, String(await freePort())], { encoding: 'utf8' }).trim();
   } catch {
     rmSync(dir, { recursive: true, force: true });
-    return undefined;
+    throw new Error('the benchmark needs the PostgreSQL server binaries (Debian package postgresql-15)');
   }
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  const urls: Record<string, string> = {};
-  for (const service of SERVICES) {
-    const name = `bench_${service.replace('-service', '')}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    urls[service] = url.replace(/\/postgres$/, `/${name}`);
-  }
-  await admin.end();
   return {
-    urls,
-    stop: () => {
+    async databases(tag: string): Promise<Record<string, string>> {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const urls: Record<string, string> = {};
+      for (const service of SERVICES) {
+        const name = `bench_${tag}_${service.replace(/-service$/, '').replace(/-/g, '_')}`;
+        await admin.query(`CREATE DATABASE ${name}`);
+        urls[service] = url.replace(/\/postgres$/, `/${name}`);
+      }
+      await admin.end();
+      return urls;
+    },
+    stop() {
       execFileSync(script, ['stop', dir]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-async function runBaseline(
-  name: string,
-): Promise<{ load: LoadResult; coldStartCpuSeconds: number; peakRssBytes: number }> {
+async function runBaseline(name: string) {
   const port = await freePort();
   const child = startNode([join(ROOT, 'dist/tools/bench/baselines', `${name}.cjs`)], {
     env: { PATH: process.env['PATH'], PORT: String(port), NODE_ENV: 'production' },
@@ -100,7 +92,7 @@ async function runBaseline(
     const result = await load({
       url: `http://127.0.0.1:${port}/hello`,
       connections: CONNECTIONS,
-      durationSeconds: DURATION_S,
+      durationSeconds: SEGMENT_S * ROUNDS,
     });
     return { load: result, coldStartCpuSeconds, peakRssBytes: processStats(child.child.pid as number).peakRssBytes };
   } finally {
@@ -181,20 +173,19 @@ function endpoints(service: ServiceName, data: Seed) {
   }
 }
 
-type Mode = 'off' | 'production' | 'otlp-down' | 'profile-metrics' | 'profile-logs' | 'profile-tracing';
-
 /** The chart's production sampler. */
 const PRODUCTION_SAMPLER = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
 
+/** What each mode switches on. `production` is the chart's defaults; the others isolate one cost each. */
 function environment(mode: Mode, sinkUrl: string): Record<string, string> {
   switch (mode) {
     case 'off':
       return { LOG_LEVEL: 'silent', REQUEST_TELEMETRY: 'false' };
-    case 'profile-metrics':
-      return { LOG_LEVEL: 'warn', REQUEST_TELEMETRY: 'true' };
-    case 'profile-logs':
-      return { LOG_LEVEL: 'info', REQUEST_TELEMETRY: 'true' };
-    case 'profile-tracing':
+    case 'metrics':
+      return { LOG_LEVEL: 'warn' };
+    case 'logs':
+      return { LOG_LEVEL: 'info' };
+    case 'tracing':
       return {
         LOG_LEVEL: 'silent',
         REQUEST_TELEMETRY: 'false',
@@ -213,111 +204,208 @@ function environment(mode: Mode, sinkUrl: string): Record<string, string> {
   }
 }
 
-async function runStack(
-  mode: Mode,
-  databaseUrls: Record<string, string> | undefined,
-  sinkUrl: string,
-): Promise<Record<ServiceName, ServiceRun>> {
-  const env = { ...environment(mode, sinkUrl), NODE_OPTIONS };
+interface Bench {
+  readonly database: Awaited<ReturnType<typeof postgres>>;
+  readonly sinkUrl: string;
+  readonly nodeOptions: Record<ServiceName, string>;
+}
+
+interface ModeStack {
+  readonly mode: Mode;
+  readonly stack: RunningStack;
+  readonly data: Seed;
+  readonly dataRoot: string;
+  readonly coldStartCpuSeconds: Record<string, number>;
+}
+
+async function startModeStack(bench: Bench, mode: Mode): Promise<ModeStack> {
   const dataRoot = mkdtempSync(join(tmpdir(), `bench-${mode}-`));
-  const coldStart: Record<string, number> = {};
-  const options: StackOptions = {
+  const coldStartCpuSeconds: Record<string, number> = {};
+  const stack = await startStack({
     ports: 'free',
     edgePort: 0,
     dataRoot,
-    databaseUrls,
-    env,
+    databaseUrls: await bench.database.databases(mode.replace('-', '_')),
+    env: environment(mode, bench.sinkUrl),
+    // Each service with its own chart's V8 memory flags.
+    serviceEnv: Object.fromEntries(BENCHED.map((s) => [s, { NODE_OPTIONS: bench.nodeOptions[s] }])),
     keepLines: 20,
-    onReady: (service, child) => (coldStart[service] = processStats(child.child.pid as number).cpuSeconds),
-  };
-  const stack = await startStack(options);
-  const urls = Object.fromEntries(SERVICES.map((s) => [s, stack.services[s]?.url ?? ''])) as Record<string, string>;
-  const runs = {} as Record<ServiceName, ServiceRun>;
-  try {
-    const data = await seed(urls);
-    for (const service of BENCHED) {
-      const { read, write } = endpoints(service, data);
-      log(`  ${mode}: ${service} GET ${read.replace(/[0-9a-f-]{36}/, ':id')}`);
-      const run: ServiceRun = {
-        coldStartCpuSeconds: coldStart[service] ?? NaN,
-        readDirect: await load({
-          url: `${urls[service]}${read}`,
-          connections: CONNECTIONS,
-          durationSeconds: DURATION_S,
-        }),
-      };
-      if (mode === 'production' || mode === 'otlp-down') {
-        const writeLoad = (base: string) =>
-          load({
-            url: `${base}${write.path}`,
-            method: 'POST',
-            headers: json,
-            request: write.request,
-            connections: CONNECTIONS,
-            durationSeconds: DURATION_S,
-          });
-        log(`  ${mode}: ${service} POST ${write.path}`);
-        run.writeDirect = await writeLoad(urls[service]);
-        if (mode === 'production') {
-          log(`  ${mode}: ${service} through the edge`);
-          run.readEdge = await load({
-            url: `${stack.edgeUrl}${read}`,
-            connections: CONNECTIONS,
-            durationSeconds: DURATION_S,
-          });
-          run.writeEdge = await writeLoad(stack.edgeUrl);
-        }
-      }
-      run.peakRssBytes = processStats(stack.services[service]?.process.child.pid as number).peakRssBytes;
-      runs[service] = run;
+    onReady: (service, child) => (coldStartCpuSeconds[service] = processStats(child.child.pid as number).cpuSeconds),
+  });
+  const data = await seed(Object.fromEntries(SERVICES.map((s) => [s, stack.services[s]?.url ?? ''])));
+  return { mode, stack, data, dataRoot, coldStartCpuSeconds };
+}
+
+async function stopModeStack(modeStack: ModeStack): Promise<Record<string, number | string>> {
+  const codes = await modeStack.stack.stop();
+  rmSync(modeStack.dataRoot, { recursive: true, force: true });
+  return codes;
+}
+
+const serviceUrl = (m: ModeStack, service: ServiceName) => m.stack.services[service]?.url ?? '';
+const peakRss = (m: ModeStack, service: ServiceName) =>
+  processStats(m.stack.services[service]?.process.child.pid as number).peakRssBytes;
+
+/**
+ * Each stack's main read endpoint of `service`, under the same load, taking turns for ROUNDS
+ * rounds (the order rotates each round); one combined result per stack.
+ */
+async function interleavedReads(stacks: readonly ModeStack[], service: ServiceName) {
+  const segments = new Map<Mode, LoadResult[]>(stacks.map((m) => [m.mode, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = stacks.map((_, i) => stacks[(i + round) % stacks.length] as ModeStack);
+    for (const m of order) {
+      const { read } = endpoints(service, m.data);
+      segments
+        .get(m.mode)
+        ?.push(
+          await load({ url: `${serviceUrl(m, service)}${read}`, connections: CONNECTIONS, durationSeconds: SEGMENT_S }),
+        );
     }
-  } finally {
-    const codes = await stack.stop();
-    rmSync(dataRoot, { recursive: true, force: true });
-    for (const service of BENCHED) if (runs[service] !== undefined) runs[service].exitCode = codes[service];
   }
-  return runs;
+  return new Map([...segments].map(([mode, results]) => [mode, combine(results)]));
+}
+
+async function writes(m: ModeStack, service: ServiceName, base: string): Promise<LoadResult> {
+  const { write } = endpoints(service, m.data);
+  return load({
+    url: `${base}${write.path}`,
+    method: 'POST',
+    headers: json,
+    request: write.request,
+    connections: CONNECTIONS,
+    durationSeconds: SEGMENT_S * ROUNDS,
+  });
+}
+
+/**
+ * CPU from exec until `/health/ready` answers, `COLD_STARTS` times for one service alone on its
+ * (migrated) production database: without a compile cache, and with one made the way the image
+ * build makes it (`node <flags> -e "require('./main.cjs')"`, the flags of its CMD).
+ */
+async function coldStarts(bench: Bench, service: ServiceName, databaseUrl: string) {
+  const dist = join(ROOT, 'dist/apps', service);
+  const flags = builtServiceArgs(dist).slice(0, -1);
+  const cache = mkdtempSync(join(tmpdir(), `bench-compile-cache-${service}-`));
+  execFileSync(process.execPath, [...flags, '-e', `require(${JSON.stringify(join(dist, 'main.cjs'))})`], {
+    env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: cache },
+  });
+  const once = async (extraEnv: Record<string, string>) => {
+    const port = await freePort();
+    const child = startNode(builtServiceArgs(dist), {
+      env: {
+        ...BUILT_SERVICE_ENV,
+        PATH: process.env['PATH'],
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        NODE_OPTIONS: bench.nodeOptions[service],
+        ...environment('production', bench.sinkUrl),
+        ...extraEnv,
+      },
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child, intervalMs: 10, timeoutMs: 30_000 });
+      return processStats(child.child.pid as number).cpuSeconds;
+    } finally {
+      await child.stop();
+    }
+  };
+  // Once first, unmeasured: it migrates the database, as a rolling restart finds it migrated.
+  await once({});
+  const without: number[] = [];
+  const withCache: number[] = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    without.push(await once({}));
+    withCache.push(await once({ NODE_COMPILE_CACHE: cache }));
+  }
+  rmSync(cache, { recursive: true, force: true });
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return { withoutCacheCpuSeconds: mean(without), imageCpuSeconds: mean(withCache) };
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log(`Benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per run, loopback only.`);
-  const database = await postgres();
   log(
-    database === undefined
-      ? 'No PostgreSQL server binaries: the services use their embedded engine.'
-      : 'Services on a throwaway PostgreSQL server, as in production.',
+    `Benchmark on Node.js ${process.version}: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SEGMENT_S} s per comparison, loopback only.`,
   );
+  const budgets = await chartBudgets(ROOT, BENCHED);
+  const database = await postgres();
   const sink = await otlpSink();
+  const bench: Bench = {
+    database,
+    sinkUrl: sink.url,
+    nodeOptions: Object.fromEntries(BENCHED.map((s) => [s, budgets[s].nodeOptions])) as Record<ServiceName, string>,
+  };
+  const runs = Object.fromEntries(BENCHED.map((s) => [s, { reads: {} }])) as Record<ServiceName, ServiceRuns>;
+  const exitCodes: Record<string, Record<string, number | string>> = {};
   try {
     const baselines: BenchReport['baselines'] = {};
     for (const name of ['node-http', 'express', 'nest', 'fastify']) {
       log(`  baseline: ${name}`);
       baselines[name] = await runBaseline(name);
     }
-    const off = await runStack('off', database?.urls, sink.url);
-    const profile = {
-      metrics: await runStack('profile-metrics', database?.urls, sink.url),
-      logs: await runStack('profile-logs', database?.urls, sink.url),
-      tracing: await runStack('profile-tracing', database?.urls, sink.url),
-    };
-    const production = await runStack('production', database?.urls, sink.url);
-    const otlpDown = await runStack('otlp-down', database?.urls, sink.url);
+
+    // What telemetry costs: five stacks side by side, reads interleaved.
+    const compared: Mode[] = ['off', 'metrics', 'logs', 'tracing', 'production'];
+    const stacks: ModeStack[] = [];
+    for (const mode of compared) stacks.push(await startModeStack(bench, mode));
+    const production = stacks.find((m) => m.mode === 'production') as ModeStack;
+    for (const service of BENCHED) {
+      log(`  ${service}: reads, ${compared.join(' / ')} interleaved`);
+      for (const [mode, result] of await interleavedReads(stacks, service)) runs[service].reads[mode] = result;
+      runs[service].coldStartInStackCpuSeconds = production.coldStartCpuSeconds[service];
+    }
+    for (const service of BENCHED) {
+      log(`  ${service}: writes, and both through the edge (production)`);
+      runs[service].write = await writes(production, service, serviceUrl(production, service));
+      runs[service].readEdge = await load({
+        url: `${production.stack.edgeUrl}${endpoints(service, production.data).read}`,
+        connections: CONNECTIONS,
+        durationSeconds: SEGMENT_S * ROUNDS,
+      });
+      runs[service].writeEdge = await writes(production, service, production.stack.edgeUrl);
+      runs[service].peakRssBytes = peakRss(production, service);
+    }
+    for (const m of stacks) exitCodes[m.mode] = await stopModeStack(m);
+
+    // Memory at its worst: the collector down and every trace sampled.
+    log('  OTLP endpoint down, every trace sampled: reads and writes');
+    const down = await startModeStack(bench, 'otlp-down');
+    for (const service of BENCHED) {
+      runs[service].reads['otlp-down'] = await load({
+        url: `${serviceUrl(down, service)}${endpoints(service, down.data).read}`,
+        connections: CONNECTIONS,
+        durationSeconds: SEGMENT_S * ROUNDS,
+      });
+      await writes(down, service, serviceUrl(down, service));
+      runs[service].peakRssOtlpDownBytes = peakRss(down, service);
+    }
+    exitCodes['otlp-down'] = await stopModeStack(down);
+
+    // Cold start as the image runs it: with and without the compile cache its build makes.
+    const coldDatabases = await database.databases('cold');
+    for (const service of BENCHED) {
+      log(`  ${service}: ${COLD_STARTS} cold starts without and ${COLD_STARTS} with the compile cache`);
+      runs[service].coldStart = await coldStarts(bench, service, coldDatabases[service] as string);
+    }
+
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
       settings: {
         connections: CONNECTIONS,
-        durationSeconds: DURATION_S,
-        nodeOptions: NODE_OPTIONS,
-        database: database === undefined ? 'embedded (PGlite)' : 'PostgreSQL 15 (throwaway, loopback)',
+        segmentSeconds: SEGMENT_S,
+        rounds: ROUNDS,
+        coldStarts: COLD_STARTS,
+        nodeArgs: builtServiceArgs('.').slice(0, -1).join(' '),
+        database: 'PostgreSQL 15 (throwaway, loopback)',
       },
       frameworks: FRAMEWORK,
+      budgets,
       baselines,
-      off,
-      profile,
-      production,
-      otlpDown,
+      runs,
+      exitCodes,
       otlpBatchesReceived: sink.batches(),
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
@@ -330,7 +418,7 @@ async function main(): Promise<void> {
     log(`Wrote docs/benchmarks/results.md and results.json in ${report.wallSeconds} s.`);
   } finally {
     await sink.close();
-    database?.stop();
+    database.stop();
   }
 }
 

@@ -23,6 +23,8 @@ export function processStats(pid: number): ProcessStats {
 
 export interface LoadResult {
   readonly requestsPerSecond: number;
+  /** How long the load ran. */
+  readonly seconds: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly requests: number;
@@ -65,7 +67,8 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
           ],
   });
   return {
-    requestsPerSecond: Math.round(result.requests.average),
+    requestsPerSecond: Math.round(result.requests.total / result.duration),
+    seconds: result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests: result.requests.total,
@@ -79,5 +82,25 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
         ['timeouts', result.timeouts],
       ].filter(([, count]) => Number(count) > 0),
     ),
+  };
+}
+
+/** Several runs of the same load as one: requests per second over the whole time, latencies weighted by requests. */
+export function combine(results: readonly LoadResult[]): LoadResult {
+  const requests = results.reduce((n, r) => n + r.requests, 0);
+  const seconds = results.reduce((n, r) => n + r.seconds, 0);
+  const weighted = (pick: (r: LoadResult) => number) =>
+    requests === 0 ? NaN : results.reduce((n, r) => n + pick(r) * r.requests, 0) / requests;
+  const failureKinds: Record<string, number> = {};
+  for (const r of results)
+    for (const [kind, count] of Object.entries(r.failureKinds)) failureKinds[kind] = (failureKinds[kind] ?? 0) + count;
+  return {
+    requestsPerSecond: Math.round(requests / seconds),
+    seconds,
+    p50Ms: Math.round(weighted((r) => r.p50Ms) * 10) / 10,
+    p99Ms: Math.round(weighted((r) => r.p99Ms) * 10) / 10,
+    requests,
+    failures: results.reduce((n, r) => n + r.failures, 0),
+    failureKinds,
   };
 }

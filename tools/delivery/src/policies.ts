@@ -12,6 +12,7 @@ export interface Finding {
 interface Container {
   name: string;
   image?: string;
+  env?: { name: string; value?: string }[];
   ports?: { name?: string; containerPort: number }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
@@ -99,11 +100,64 @@ function podSecurity(o: Workload, out: Finding[]) {
   }
 }
 
+/**
+ * What a Node.js 24 process takes outside the V8 heap (the binary's pages, the runtime's native
+ * memory, buffers), measured under load: 58-71 MiB (docs/benchmarks/results.md).
+ */
+export const NODE_NON_HEAP_MIB = 64;
+
+const MEMORY_UNITS: Record<string, number> = {
+  Ki: 1 / 1024,
+  Mi: 1,
+  Gi: 1024,
+  K: 1e3 / 2 ** 20,
+  M: 1e6 / 2 ** 20,
+  G: 1e9 / 2 ** 20,
+};
+
+/** A Kubernetes memory quantity in MiB, or undefined when it is not one. */
+export function memoryMiB(quantity: string | undefined): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)([KMG]i?)?$/.exec(quantity ?? '');
+  if (match === null) return undefined;
+  return Number(match[1]) * (match[2] === undefined ? 1 / 2 ** 20 : (MEMORY_UNITS[match[2]] ?? NaN));
+}
+
+/**
+ * A Node.js container's V8 heap caps (old space, and the young generation: three semi-spaces)
+ * plus what Node takes outside the heap must fit under its memory limit, or a busy pod is
+ * OOM-killed before V8 ever collects.
+ */
+function memoryBudget(o: Workload, c: Container, out: Finding[]) {
+  const options = c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (options === undefined) return;
+  const flag = (name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(options)?.[1] ?? NaN);
+  const oldSpace = flag('max-old-space-size');
+  const semiSpace = flag('max-semi-space-size');
+  const limit = memoryMiB(c.resources?.limits?.memory);
+  if (Number.isNaN(oldSpace) || Number.isNaN(semiSpace) || limit === undefined) {
+    out.push({
+      rule: 'memory-budget',
+      object: id(o),
+      message: `container ${c.name}: NODE_OPTIONS must cap the old space and the semi-space, and the container must have a memory limit`,
+    });
+    return;
+  }
+  const needed = oldSpace + 3 * semiSpace + NODE_NON_HEAP_MIB;
+  if (needed > limit) {
+    out.push({
+      rule: 'memory-budget',
+      object: id(o),
+      message: `container ${c.name}: heap caps ${oldSpace} + 3 × ${semiSpace} MiB and ${NODE_NON_HEAP_MIB} MiB outside the heap need ${needed} MiB, over its ${Math.round(limit)} MiB limit`,
+    });
+  }
+}
+
 function containers(o: Workload, out: Finding[]) {
   const pod = o.spec.template.spec;
   if (pod.automountServiceAccountToken !== false)
     out.push({ rule: 'service-account-token', object: id(o), message: 'automountServiceAccountToken must be false' });
   for (const c of pod.containers) {
+    memoryBudget(o, c, out);
     for (const kind of ['requests', 'limits'] as const) {
       for (const resource of ['cpu', 'memory']) {
         if (!c.resources?.[kind]?.[resource])

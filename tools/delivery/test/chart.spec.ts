@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { checkChart, formatFindings } from '../src/check-chart';
+import { memoryMiB } from '../src/policies';
 
 // Run for one chart by the chart's own `test` target (CHART=deploy/charts/<name>), or for every
 // service chart when run here.
@@ -73,6 +74,40 @@ describe.each(charts)('%s', (chart) => {
       ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
     });
   });
+
+  // docs/benchmarks/results.json is written by `npm run bench`: change a budget, re-run it. (A
+  // service the benchmark does not measure, such as a newly generated one, has no numbers yet.)
+  const results = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks/results.json'), 'utf8')) as {
+    budgets: Record<string, { memoryLimitMiB: number; nodeOptions: string }>;
+    runs: Record<string, { peakRssBytes: number; peakRssOtlpDownBytes: number }>;
+  };
+  const service = basename(dir);
+  const benchmarked = 'was benchmarked with the memory budget it renders, and its measured peak fits under the limit';
+  if (!(service in results.budgets)) it.todo(`${benchmarked} (not measured yet: npm run bench)`);
+  else
+    it(benchmarked, async () => {
+      const production = (await checkChart(dir)).find((r) => r.valueFiles.includes('values-prod.yaml'));
+      const container = (
+        production?.objects.find((o) => o.kind === 'Deployment' && !o.metadata.name.endsWith('-canary')) as unknown as {
+          spec: {
+            template: {
+              spec: {
+                containers: { env: { name: string; value?: string }[]; resources: { limits: { memory: string } } }[];
+              };
+            };
+          };
+        }
+      ).spec.template.spec.containers[0];
+      const benchmarked = results.budgets[service];
+      expect(benchmarked).toEqual({
+        memoryLimitMiB: memoryMiB(container?.resources.limits.memory),
+        cpuLimit: expect.any(String),
+        nodeOptions: container?.env.find((e) => e.name === 'NODE_OPTIONS')?.value,
+      });
+      const run = results.runs[service];
+      const peakMiB = Math.max(run?.peakRssBytes ?? Infinity, run?.peakRssOtlpDownBytes ?? Infinity) / 2 ** 20;
+      expect(peakMiB).toBeLessThan(benchmarked?.memoryLimitMiB ?? 0);
+    });
 
   it('has the platform values schema, unchanged', () => {
     expect(readFileSync(join(dir, 'values.schema.json'), 'utf8')).toBe(canonicalSchema);

@@ -150,6 +150,19 @@ describe('objects that break a platform rule are reported by rule and object', (
       /\[service-account-token\]/,
     ],
     ['two objects with one name', (o) => o.push(structuredClone(o[0] as KubeObject)), /\[unique\]/],
+    [
+      'heap caps that do not fit the memory limit',
+      (o) =>
+        (container(o)['env'] as { name: string; value?: string }[]).forEach((e) => {
+          if (e.name === 'NODE_OPTIONS') e.value = '--max-old-space-size=64 --max-semi-space-size=2';
+        }),
+      /\[memory-budget\].*heap caps 64 \+ 3 × 2 MiB and 64 MiB outside the heap need 134 MiB, over its 128 MiB limit/,
+    ],
+    [
+      'a memory limit too small for the heap caps',
+      (o) => ((container(o)['resources'] as { limits: Record<string, string> }).limits['memory'] = '100Mi'),
+      /\[memory-budget\].*over its 100 MiB limit/,
+    ],
   ])('%s', (_case, change, message) => {
     expect(mutated(change)).toMatch(message);
   });

@@ -1,9 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '@platform/persistence/testing';
-import { freePort, startNode, waitForHttp, WORKSPACE_ROOT } from '@platform/testing';
+import {
+  BUILT_SERVICE_ENV,
+  builtServiceArgs,
+  freePort,
+  startNode,
+  waitForHttp,
+  WORKSPACE_ROOT,
+} from '@platform/testing';
 
 // No container engine here: the runtime stage is proven by doing what it does. Build the service
 // (done by the target's dependsOn), install its production dependencies from the generated
@@ -24,13 +31,27 @@ describe('the Dockerfile', () => {
     );
     expect(runtimeStage).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
     expect(runtimeStage).toMatch(/^USER 10001:10001$/m);
-    expect(runtimeStage).toMatch(/^CMD \["node", "--enable-source-maps", "-r", "\.\/instrument\.cjs", "main\.cjs"\]$/m);
+    // The same arguments the local stack, the resilience suite and the benchmark start services with.
+    for (const [name, value] of Object.entries(BUILT_SERVICE_ENV))
+      expect(runtimeStage).toMatch(new RegExp(`^\\s+${name}=${value}$`, 'm'));
+    const cmd = /^CMD (\[.*\])$/m.exec(runtimeStage)?.[1];
+    expect(JSON.parse(cmd ?? '[]')).toEqual(['node', ...builtServiceArgs('.')]);
     // The runtime copies exactly two things: production node_modules and the built service.
     expect([...runtimeStage.matchAll(/^COPY (.*)$/gm)].map((m) => m[1])).toEqual([
       '--from=runtime-deps /app/node_modules ./node_modules',
       '--from=build /workspace/dist/apps/${APP}/ ./',
     ]);
     expect(dockerfile).toMatch(/COPY package\.json package-lock\.json \.\/\nRUN .*npm ci/);
+    // The runtime dependencies come from the pruned lock, every version pinned.
+    expect(dockerfile).toMatch(/COPY .*package\.json .*package-lock\.json \.\/\nRUN .*npm ci --omit=dev/);
+  });
+
+  it('fills the compile cache with the V8 flags the service runs with', () => {
+    expect(runtimeStage).toMatch(/^ENV NODE_COMPILE_CACHE=\/app\/\.compile-cache$/m);
+    // Node keys the cache by user: it is made by the user the service runs as.
+    expect(runtimeStage.indexOf('USER 10001:10001')).toBeLessThan(runtimeStage.indexOf('-e "require(\'./main.cjs\')"'));
+    const [flags] = /^RUN node (.*) -e "require\('\.\/main\.cjs'\)"/m.exec(runtimeStage)?.slice(1) ?? [];
+    expect(flags?.split(' ')).toEqual(builtServiceArgs('.').slice(0, -1));
   });
 
   it('keeps the build context small', () => {
@@ -97,51 +118,53 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
     const built = join(scratch, 'build');
     cpSync(join(WORKSPACE_ROOT, 'dist/apps', service), built, { recursive: true });
     execFileSync(process.execPath, [join(WORKSPACE_ROOT, 'tools/docker/prune-dependencies.cjs'), built]);
-    // runtime-deps stage: production dependencies from the generated package.json and lock.
+    // runtime-deps stage: the external packages, from the pruned manifest and lock.
     const deps = join(scratch, 'deps');
     mkdirSync(deps);
     cpSync(join(built, 'package.json'), join(deps, 'package.json'));
     cpSync(join(built, 'package-lock.json'), join(deps, 'package-lock.json'));
-    execFileSync(
-      'npm',
-      [
-        'install',
-        '--omit=dev',
-        '--ignore-scripts',
-        '--no-audit',
-        '--no-fund',
-        '--no-package-lock',
-        '--prefer-offline',
-        '--loglevel=error',
-      ],
-      { cwd: deps, stdio: 'pipe' },
-    );
-    // runtime stage: node_modules and the built service, nothing else.
+    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: deps,
+      stdio: 'pipe',
+    });
+    // runtime stage: node_modules and the built service, nothing else; then the compile cache.
     const app = join(scratch, 'app');
     mkdirSync(app);
     cpSync(join(deps, 'node_modules'), join(app, 'node_modules'), { recursive: true });
     cpSync(built, app, { recursive: true });
+    const asRoot = process.getuid?.() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+    // The image's node is on a path every user may run; this one may sit in root's home.
+    const node = join(scratch, 'node');
+    cpSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    const compileCache = join(app, '.compile-cache');
+    mkdirSync(compileCache);
+    if (asRoot) chownSync(compileCache, 65534, 65534);
+    execFileSync(node, [...builtServiceArgs('.').slice(0, -1), '-e', "require('./main.cjs')"], {
+      cwd: app,
+      ...user,
+      env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: compileCache },
+    });
     sizes[service] = Number(execFileSync('du', ['-sb', app], { encoding: 'utf8' }).split('\t')[0]);
     execFileSync('chmod', ['-R', 'a-w,a+rX', app]);
 
     const port = await freePort();
     const tmp = mkdtempSync(join(tmpdir(), `${service}-tmp-`));
     chmodSync(tmp, 0o1777);
-    const asRoot = process.getuid?.() === 0;
-    // The image's node is on a path every user may run; this one may sit in root's home.
-    const node = join(scratch, 'node');
-    cpSync(process.execPath, node);
-    chmodSync(node, 0o755);
-    const child = startNode(['--enable-source-maps', '-r', './instrument.cjs', 'main.cjs'], {
+    const child = startNode(builtServiceArgs('.'), {
       cwd: app,
       node,
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      ...user,
       env: {
+        ...BUILT_SERVICE_ENV,
         PATH: process.env['PATH'],
         NODE_ENV: 'production',
         PORT: String(port),
         HOST: '127.0.0.1',
         TMPDIR: tmp,
+        NODE_COMPILE_CACHE: compileCache,
+        NODE_DEBUG_NATIVE: 'COMPILE_CACHE',
         ...(database?.url === undefined ? { DATA_DIR: join(tmp, 'data') } : { DATABASE_URL: database.url }),
         USER_SERVICE_URL: 'http://127.0.0.1:9',
         PAYMENT_SERVICE_URL: 'http://127.0.0.1:9',
@@ -151,6 +174,8 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child, timeoutMs: 60_000 });
       await apiCall(`http://127.0.0.1:${port}`);
       expect(await child.stop('SIGTERM')).toBe(0);
+      // The unprivileged user read the cache made at build time, on a read-only folder.
+      expect(child.stderr.join('\n')).toMatch(/V8 code cache for CommonJS .*main\.cjs was accepted/);
     } finally {
       await child.stop('SIGKILL');
       rmSync(tmp, { recursive: true, force: true });

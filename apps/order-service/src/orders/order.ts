@@ -1,3 +1,4 @@
+import { IdempotencyKey, pageQuery, Uuid } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { type Currency, CurrencySchema } from '@platform/money';
 import { type Static, Type } from '@sinclair/typebox';
@@ -36,7 +37,7 @@ export const OrderItemSchema = Type.Object(
 /** The total is the server's to compute: a client-sent `totalCents` is an unknown field. */
 export const CreateOrderBody = Type.Object(
   {
-    userId: Type.String({ format: 'uuid' }),
+    userId: Uuid(),
     currency: CurrencySchema,
     items: Type.Array(OrderItemSchema, { minItems: 1, maxItems: 100 }),
   },
@@ -58,21 +59,12 @@ export const PayOrderBody = Type.Object(
 );
 export type PayOrderInput = Static<typeof PayOrderBody>;
 
-export const IdempotencyKeyHeader = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\u0020-\\u007e]+$' })),
+export const IdempotencyKeyHeader = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) });
+
+export const ListOrdersQuery = pageQuery({
+  userId: Type.Optional(Uuid()),
+  status: Type.Optional(Type.Unsafe<OrderStatus>({ type: 'string', enum: [...ORDER_STATUSES] })),
 });
-
-export const OrderIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-
-export const ListOrdersQuery = Type.Object(
-  {
-    userId: Type.Optional(Type.String({ format: 'uuid' })),
-    status: Type.Optional(Type.Unsafe<OrderStatus>({ type: 'string', enum: [...ORDER_STATUSES] })),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
 export type ListOrdersInput = Static<typeof ListOrdersQuery>;
 
 /** The order total in minor units: the sum of quantity times unit price, in integers. */

@@ -1,72 +1,48 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { validator } from '@platform/validation';
-import { SchemaPipe } from '@platform/validation/nest';
-import { Type } from '@sinclair/typebox';
-import type { Request, Response } from 'express';
-import {
-  CreateOrderBody,
-  type CreateOrderInput,
-  IdempotencyKeyHeader,
-  ListOrdersQuery,
-  type ListOrdersInput,
-  OrderIdParams,
-  PayOrderBody,
-  type PayOrderInput,
-} from './order';
+import { Controller, Inject, Res } from '@nestjs/common';
+import { Input, Route } from '@platform/contracts/nest';
+import type { Response } from 'express';
 import { Orders } from './orders';
-import type { CallContext } from './ports';
+import { cancelOrder, createOrder, getOrder, listOrders, payOrder } from './orders.api';
+import type { CallContext as Context } from './ports';
+import { CallContext, IdempotencyKey } from './request.decorators';
 
-const idempotencyHeader = validator(IdempotencyKeyHeader, 'header');
-const context = (req: Request): CallContext => ({ requestId: req.id });
-type IdParams = { id: string };
-
-/** The `/orders` HTTP API. Nest DI uses explicit tokens, so the bundle needs no decorator metadata. */
-@Controller('orders')
+/** The `/orders` HTTP API: each route is an operation of the contract, its input validated by it. */
+@Controller()
 export class OrdersController {
   constructor(@Inject(Orders) private readonly orders: Orders) {}
 
-  @Post()
+  @Route(createOrder)
   async create(
-    @Body(SchemaPipe.body(CreateOrderBody)) body: CreateOrderInput,
-    @Req() req: Request,
+    @Input() { body }: Input<typeof createOrder>,
+    @CallContext() context: Context,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const order = await this.orders.create(body, context(req));
+    const order = await this.orders.create(body, context);
     res.location(`/orders/${order.id}`);
     return order;
   }
 
-  @Get()
-  list(@Query(SchemaPipe.query(ListOrdersQuery)) query: ListOrdersInput) {
+  @Route(listOrders)
+  list(@Input() { query }: Input<typeof listOrders>) {
     return this.orders.list(query);
   }
 
-  @Get(':id')
-  get(@Param(SchemaPipe.path(OrderIdParams)) params: IdParams) {
+  @Route(getOrder)
+  get(@Input() { params }: Input<typeof getOrder>) {
     return this.orders.get(params.id);
   }
 
-  @Post(':id/pay')
-  @HttpCode(200)
+  @Route(payOrder)
   pay(
-    @Param(SchemaPipe.path(OrderIdParams)) params: IdParams,
-    @Body(SchemaPipe.body(PayOrderBody)) body: PayOrderInput,
-    @Headers() headers: Record<string, string | string[] | undefined>,
-    @Req() req: Request,
+    @Input() { params, body }: Input<typeof payOrder>,
+    @IdempotencyKey() key: string | undefined,
+    @CallContext() context: Context,
   ) {
-    // Nest's @Headers() takes no pipe: the header is validated here.
-    const given = headers['idempotency-key'];
-    const { 'idempotency-key': key } = idempotencyHeader(given === undefined ? {} : { 'idempotency-key': given });
-    return this.orders.pay(params.id, body, key, context(req));
+    return this.orders.pay(params.id, body, key, context);
   }
 
-  @Post(':id/cancel')
-  @HttpCode(200)
-  cancel(
-    @Param(SchemaPipe.path(OrderIdParams)) params: IdParams,
-    @Body(SchemaPipe.optionalBody(Type.Object({}, { additionalProperties: false }))) _body: unknown,
-    @Req() req: Request,
-  ) {
-    return this.orders.cancel(params.id, context(req));
+  @Route(cancelOrder)
+  cancel(@Input() { params }: Input<typeof cancelOrder>, @CallContext() context: Context) {
+    return this.orders.cancel(params.id, context);
   }
 }

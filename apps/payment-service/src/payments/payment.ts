@@ -1,3 +1,4 @@
+import { IdempotencyKey, pageQuery, PrintableText } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { type Currency, CurrencySchema, MAX_AMOUNT_MINOR } from '@platform/money';
 import { type Static, Type } from '@sinclair/typebox';
@@ -25,14 +26,14 @@ export interface Refund {
   readonly createdAt: string;
 }
 
-/** Printable text with no control characters. */
-const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]+$';
-
 export const CreatePaymentBody = Type.Object(
   {
     amountCents: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }),
     currency: CurrencySchema,
-    reference: Type.String({ minLength: 1, maxLength: 255, pattern: PRINTABLE }),
+    reference: PrintableText({
+      maxLength: 255,
+      description: 'The caller’s reference (an order id): what payments are looked up by.',
+    }),
     method: Type.Object(
       {
         type: Type.Literal('card'),
@@ -48,20 +49,9 @@ export type CreatePaymentInput = Static<typeof CreatePaymentBody>;
 /** A refund is always of the whole payment; the body may be absent or an empty object. */
 export const CreateRefundBody = Type.Object({}, { additionalProperties: false });
 
-export const IdempotencyKeyHeaders = Type.Object({
-  'idempotency-key': Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\u0020-\\u007e]+$' }),
-});
+export const IdempotencyKeyHeaders = Type.Object({ 'idempotency-key': IdempotencyKey });
 
-export const PaymentIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-
-export const ListPaymentsQuery = Type.Object(
-  {
-    reference: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
+export const ListPaymentsQuery = pageQuery({ reference: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
 export type ListPaymentsInput = Static<typeof ListPaymentsQuery>;
 
 export const paymentNotFound = (id: string) => new ProblemError(problems.notFound, `Payment ${id} does not exist.`);
@@ -75,7 +65,9 @@ export const notRefundable = (payment: Payment) =>
     { extensions: { paymentStatus: payment.status } },
   );
 
-export const declined = (payment: Payment) =>
+/** A declined card's 402 problem, naming its FAILED payment; `headers` say whether it is a replay. */
+export const declined = (payment: Payment, headers: Readonly<Record<string, string>> = {}) =>
   new ProblemError(problems.paymentDeclined, `The card was declined (${payment.failureCode ?? 'declined'}).`, {
     extensions: { paymentId: payment.id, failureCode: payment.failureCode },
+    headers,
   });

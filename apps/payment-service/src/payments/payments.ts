@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable } from '@platform/persistence';
+import type { Page } from '@platform/contracts';
+import { problems, ProblemError } from '@platform/errors';
+import { type Database, type IdempotencyStore, requestFingerprint } from '@platform/persistence';
 import {
   type CreatePaymentInput,
   type ListPaymentsInput,
@@ -16,10 +18,38 @@ export interface PaymentsOptions {
   readonly now?: () => Date;
 }
 
+/** A charge as it ended: the payment, and whether this is the recorded answer to an earlier request. */
+export interface ChargeOutcome {
+  readonly outcome: 'succeeded' | 'declined';
+  readonly payment: Payment;
+  readonly replayed: boolean;
+}
+
+export interface RefundOutcome {
+  readonly refund: Refund;
+  readonly replayed: boolean;
+}
+
+/** The scopes of idempotency keys: one per kind of write. */
+const CHARGES = 'payments';
+const REFUNDS = 'refunds';
+
+const inProgress = () =>
+  new ProblemError(
+    problems.idempotencyInProgress,
+    'A request with this Idempotency-Key is still being processed; retry shortly.',
+    { headers: { 'retry-after': '1' } },
+  );
+
+const keyReused = () =>
+  new ProblemError(problems.idempotencyKeyReused, 'This Idempotency-Key was already used with a different request.');
+
 /**
- * Charging and refunding; plain TypeScript, no HTTP. Each operation takes `record`, called in the
- * transaction that stores its outcome, so the caller's own bookkeeping (the idempotency record)
- * commits with it or not at all.
+ * Charging and refunding; plain TypeScript, no HTTP. Every write runs under its idempotency key:
+ * a completed key gives back its first outcome; a key still in progress is a 409; a key reused
+ * with another request is a 422. The outcome is recorded in the transaction that stores the
+ * payment or the refund, so the two commit together or not at all; a failure that stored nothing
+ * gives the key back so a retry runs again.
  */
 export class Payments {
   readonly #now: () => Date;
@@ -27,6 +57,7 @@ export class Payments {
   constructor(
     private readonly db: Database,
     private readonly repository: PaymentRepository,
+    private readonly idempotency: IdempotencyStore,
     private readonly provider: PaymentProvider,
     private readonly options: PaymentsOptions,
   ) {
@@ -34,21 +65,36 @@ export class Payments {
   }
 
   /**
-   * Charges the card once per idempotency key: a retry after a crash finds the stored payment, and
-   * the provider call carries the key, so even a lost response is never charged twice. Returns the
-   * payment, SUCCEEDED or FAILED (declined); a provider failure throws a 502 problem and stores nothing.
+   * Charges the card once per idempotency key: a retry after a crash finds the stored payment,
+   * and the provider call carries the key, so even a lost response is never charged twice. A
+   * declined card is an outcome too (a FAILED payment); a provider failure throws a 502 problem.
    */
-  async charge<T>(
-    input: CreatePaymentInput,
-    idempotencyKey: string,
-    record: (tx: Queryable, payment: Payment) => Promise<T>,
-  ): Promise<T> {
-    const existing = await this.repository.findByIdempotencyKey(idempotencyKey);
-    const candidate = existing ?? (await this.#chargeAtProvider(input, idempotencyKey));
-    return this.db.transaction(async (tx) => {
-      const stored = await this.repository.insertOnce(tx, candidate, idempotencyKey);
-      return record(tx, stored.payment);
-    });
+  async charge(input: CreatePaymentInput, idempotencyKey: string): Promise<ChargeOutcome> {
+    const claim = await this.idempotency.begin(
+      CHARGES,
+      idempotencyKey,
+      requestFingerprint(input),
+      // What settling an abandoned charge needs; never the card token.
+      JSON.stringify({ amountCents: input.amountCents, currency: input.currency, reference: input.reference }),
+    );
+    switch (claim.state) {
+      case 'replay':
+        return { ...(JSON.parse(claim.result) as Omit<ChargeOutcome, 'replayed'>), replayed: true };
+      case 'in-progress':
+        throw inProgress();
+      case 'mismatch':
+        throw keyReused();
+      case 'started':
+        break;
+    }
+    try {
+      const existing = await this.repository.findByIdempotencyKey(idempotencyKey);
+      const candidate = existing ?? (await this.#chargeAtProvider(input, idempotencyKey));
+      return await this.#record(candidate, idempotencyKey);
+    } catch (error) {
+      await this.idempotency.release(CHARGES, idempotencyKey).catch(() => undefined);
+      throw error;
+    }
   }
 
   async get(id: string): Promise<Payment> {
@@ -57,12 +103,32 @@ export class Payments {
     return stored.payment;
   }
 
-  list(input: ListPaymentsInput) {
+  list(input: ListPaymentsInput): Promise<Page<Payment>> {
     return this.repository.list(input.reference, input.limit, input.cursor);
   }
 
   /** Refunds the whole payment, once: the provider call is keyed by the payment. */
-  async refund<T>(paymentId: string, record: (tx: Queryable, refund: Refund) => Promise<T>): Promise<T> {
+  async refund(paymentId: string, idempotencyKey: string): Promise<RefundOutcome> {
+    const claim = await this.idempotency.begin(REFUNDS, idempotencyKey, requestFingerprint(paymentId, {}));
+    switch (claim.state) {
+      case 'replay':
+        return { ...(JSON.parse(claim.result) as Omit<RefundOutcome, 'replayed'>), replayed: true };
+      case 'in-progress':
+        throw inProgress();
+      case 'mismatch':
+        throw keyReused();
+      case 'started':
+        break;
+    }
+    try {
+      return await this.#refund(paymentId, idempotencyKey);
+    } catch (error) {
+      await this.idempotency.release(REFUNDS, idempotencyKey).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #refund(paymentId: string, idempotencyKey: string): Promise<RefundOutcome> {
     const stored = await this.repository.find(paymentId);
     if (stored === undefined) throw paymentNotFound(paymentId);
     const { payment, providerChargeId } = stored;
@@ -85,7 +151,18 @@ export class Payments {
       });
       // Another request refunded it first (with another idempotency key).
       if (refund === undefined) throw notRefundable({ ...payment, status: 'REFUNDED' });
-      return record(tx, refund);
+      await this.idempotency.complete(tx, REFUNDS, idempotencyKey, JSON.stringify({ refund }));
+      return { refund, replayed: false };
+    });
+  }
+
+  /** Stores the charge's payment (once per key) and its outcome, in one transaction. */
+  async #record(candidate: StoredPayment, idempotencyKey: string): Promise<ChargeOutcome> {
+    return this.db.transaction(async (tx) => {
+      const { payment } = await this.repository.insertOnce(tx, candidate, idempotencyKey);
+      const outcome = { outcome: payment.status === 'FAILED' ? 'declined' : 'succeeded', payment } as const;
+      await this.idempotency.complete(tx, CHARGES, idempotencyKey, JSON.stringify(outcome));
+      return { ...outcome, replayed: false };
     });
   }
 

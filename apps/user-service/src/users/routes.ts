@@ -1,32 +1,21 @@
-import { validator } from '@platform/validation';
+import { route } from '@platform/contracts/express';
 import { Router } from 'express';
-import { CreateUserBody, ListUsersQuery, UpdateUserBody, UserIdParams } from './user';
 import type { Users } from './users';
+import { createUser, deleteUser, getUser, listUsers, updateUser } from './users.api';
 
-const createBody = validator(CreateUserBody);
-const updateBody = validator(UpdateUserBody);
-const idParams = validator(UserIdParams, 'path');
-const listQuery = validator(ListUsersQuery, 'query');
-
-/** The `/users` HTTP API: validation in, problem details out (errors go to the platform's handler). */
+/** The `/users` HTTP API: each operation of the contract, its input validated (errors go to the platform's handler). */
 export function usersRouter(users: Users): Router {
-  return Router()
-    .post('/users', async (req, res) => {
-      const user = await users.create(createBody(req.body));
-      res.status(201).location(`/users/${user.id}`).json(user);
-    })
-    .get('/users', async (req, res) => {
-      res.json(await users.list(listQuery({ ...req.query })));
-    })
-    .get('/users/:id', async (req, res) => {
-      res.json(await users.get(idParams({ ...req.params }).id));
-    })
-    .patch('/users/:id', async (req, res) => {
-      const { id } = idParams({ ...req.params });
-      res.json(await users.update(id, updateBody(req.body)));
-    })
-    .delete('/users/:id', async (req, res) => {
-      await users.delete(idParams({ ...req.params }).id);
-      res.status(204).end();
-    });
+  const router = Router();
+  route(router, createUser, async ({ body }, _req, res) => {
+    const user = await users.create(body);
+    res.status(201).location(`/users/${user.id}`).json(user);
+  });
+  route(router, listUsers, ({ query }) => users.list(query));
+  route(router, getUser, ({ params }) => users.get(params.id));
+  route(router, updateUser, ({ params, body }) => users.update(params.id, body));
+  route(router, deleteUser, async ({ params }, _req, res) => {
+    await users.delete(params.id);
+    res.status(204).end();
+  });
+  return router;
 }

@@ -1,3 +1,4 @@
+import type { Page } from '@platform/contracts';
 import { decodeCursor, type Queryable, nextCursor } from '@platform/persistence';
 import type { User } from './user';
 
@@ -19,11 +20,6 @@ const toUser = (row: UserRow): User => ({
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextCursor: string | null;
-}
 
 /** The SQL of the users table; both engines run it unchanged. */
 export class UserRepository {

@@ -1,3 +1,4 @@
+import { pageQuery, PrintableText } from '@platform/contracts';
 import { type FieldError, problems, ProblemError } from '@platform/errors';
 import { type Static, Type } from '@sinclair/typebox';
 
@@ -9,10 +10,7 @@ export interface User {
   readonly updatedAt: string;
 }
 
-/** Printable text: no control characters (null bytes, newlines, escapes) and not only spaces. */
-const NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$';
-
-export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: NAME_PATTERN });
+export const Name = PrintableText({ maxLength: 100, blank: false });
 /** Checked for shape after trimming (see normalizeEmail); the length bound stops abuse early. */
 export const Email = Type.String({ minLength: 3, maxLength: 320 });
 
@@ -25,15 +23,7 @@ export const UpdateUserBody = Type.Object(
 );
 export type UpdateUserInput = Static<typeof UpdateUserBody>;
 
-export const UserIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-
-export const ListUsersQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
+export const ListUsersQuery = pageQuery();
 export type ListUsersInput = Static<typeof ListUsersQuery>;
 
 // One @ between a local part and a dotted domain, no spaces or control characters; the

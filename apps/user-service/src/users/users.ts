@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Page } from '@platform/contracts';
 import { isUniqueViolation } from '@platform/persistence';
 import {
   type CreateUserInput,
@@ -9,7 +10,7 @@ import {
   type User,
   userNotFound,
 } from './user';
-import type { Page, UserRepository } from './user-repository';
+import type { UserRepository } from './user-repository';
 
 /** The user accounts use cases; plain TypeScript, reused by any transport. */
 export class Users {

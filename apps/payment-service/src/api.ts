@@ -1,0 +1,13 @@
+import { serviceApi } from '@platform/contracts';
+import { paymentsApi } from './payments/payments.api';
+
+/** payment-service's contract: every operation, served at `GET /openapi.json` and committed in docs/api. */
+export const api = serviceApi({
+  info: {
+    title: 'payment-service',
+    version: '1.0.0',
+    description:
+      'Idempotent card payments and refunds (`/payments`) behind a provider interface. Errors are RFC 9457 problem details (docs/errors.md).',
+  },
+  operations: paymentsApi,
+});

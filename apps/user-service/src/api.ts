@@ -1,0 +1,12 @@
+import { serviceApi } from '@platform/contracts';
+import { usersApi } from './users/users.api';
+
+/** user-service's contract: every operation, served at `GET /openapi.json` and committed in docs/api. */
+export const api = serviceApi({
+  info: {
+    title: 'user-service',
+    version: '1.0.0',
+    description: 'User accounts (`/users`). Errors are RFC 9457 problem details (docs/errors.md).',
+  },
+  operations: usersApi,
+});

@@ -1,0 +1,35 @@
+export {
+  colonPath,
+  operation,
+  PROBLEM_RESPONSES,
+  problemResponses,
+  responsesOf,
+  type HeaderSpec,
+  type HttpMethod,
+  type Input,
+  type OperationSpec,
+  type ResponseSpec,
+  type SecuritySpec,
+} from './operation';
+export {
+  openApiDocument,
+  REQUEST_ID_RESPONSE_HEADER,
+  type ApiInfo,
+  type DocumentOptions,
+  type OpenApiDocument,
+} from './openapi';
+export { routeTable, type RouteTable } from './routes';
+export {
+  Cursor,
+  FieldErrorSchema,
+  IdempotencyKey,
+  IdParams,
+  Page,
+  pageQuery,
+  PrintableText,
+  ProblemDetails,
+  Timestamp,
+  Uuid,
+} from './schemas';
+export { bodyRequired, requestValidator, type RawRequest } from './validate';
+export { serviceApi, type ServiceApi } from './service-api';

@@ -1,0 +1,154 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** A response header an operation promises. */
+export interface HeaderSpec {
+  readonly description: string;
+  readonly schema?: TSchema;
+  /** Present on every response of this status. */
+  readonly required?: boolean;
+}
+
+export interface ResponseSpec {
+  readonly description: string;
+  /** The JSON body; none for 204. Problem responses are `problem: true` instead. */
+  readonly schema?: TSchema;
+  /** An RFC 9457 problem details body (`application/problem+json`). */
+  readonly problem?: boolean;
+  readonly headers?: Readonly<Record<string, HeaderSpec>>;
+}
+
+/** Who may call an operation: anyone, or a caller with a bearer token (a person or a workload). */
+export type SecuritySpec = 'public' | 'bearer';
+
+/**
+ * One operation of an HTTP API, said once: the routes of every framework are registered from it,
+ * its request parts are validated by its schemas, and the OpenAPI document is generated from it.
+ * `path` is in OpenAPI form (`/users/{id}`).
+ */
+export interface OperationSpec<
+  P extends TObject | undefined = TObject | undefined,
+  Q extends TObject | undefined = TObject | undefined,
+  H extends TObject | undefined = TObject | undefined,
+  B extends TSchema | undefined = TSchema | undefined,
+> {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly security: SecuritySpec;
+  /** Scopes a person's token needs (a workload allowed by the service needs none). */
+  readonly scopes?: readonly string[];
+  readonly params?: P;
+  readonly query?: Q;
+  /** Request headers that are part of the contract (names in lower case). */
+  readonly headers?: H;
+  readonly body?: B;
+  /** A body may be omitted (it is validated when present). */
+  readonly bodyOptional?: boolean;
+  /** The status of success: the framework answers it unless the handler says otherwise. */
+  readonly successStatus: number;
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+}
+
+/** The static type of a declared part; `Fallback` when the operation has no such part. */
+type StaticOr<S, Fallback> = [NonNullable<S>] extends [never]
+  ? Fallback
+  : NonNullable<S> extends TSchema
+    ? Static<NonNullable<S>>
+    : Fallback;
+
+/** The validated parts of a request to `Op`, typed from its schemas. */
+export interface Input<Op extends OperationSpec> {
+  readonly params: StaticOr<Op['params'], Record<string, never>>;
+  readonly query: StaticOr<Op['query'], Record<string, never>>;
+  readonly headers: StaticOr<Op['headers'], Record<string, never>>;
+  readonly body: Op['bodyOptional'] extends true
+    ? StaticOr<Op['body'], undefined> | undefined
+    : StaticOr<Op['body'], undefined>;
+}
+
+/** Declares an operation (the identity function, typed). */
+export const operation = <
+  P extends TObject | undefined = undefined,
+  Q extends TObject | undefined = undefined,
+  H extends TObject | undefined = undefined,
+  B extends TSchema | undefined = undefined,
+>(
+  spec: OperationSpec<P, Q, H, B>,
+): OperationSpec<P, Q, H, B> => spec;
+
+/** `/users/{id}` as Express and Fastify write it: `/users/:id`. */
+export const colonPath = (path: string): string => path.replace(/\{([^}]+)\}/g, ':$1');
+
+const RETRY_AFTER: HeaderSpec = { description: 'Seconds to wait before retrying.', required: true };
+
+/** What each problem status means, for every operation that may answer it. */
+export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
+  400: {
+    description: 'The request is not valid (`validation-error`, `malformed-json`, `bad-request`).',
+    problem: true,
+  },
+  401: {
+    description: 'No valid bearer token (RFC 6750): `WWW-Authenticate` says so, and nothing more.',
+    problem: true,
+    headers: { 'www-authenticate': { description: 'The bearer challenge (RFC 6750).', required: true } },
+  },
+  402: { description: 'The card was declined.', problem: true },
+  403: {
+    description: 'The token is valid but lacks a scope this operation needs (`insufficient_scope`).',
+    problem: true,
+    headers: { 'www-authenticate': { description: 'The bearer challenge, with the scope needed.', required: true } },
+  },
+  404: { description: 'No such resource (or not one the caller may see).', problem: true },
+  405: {
+    description: 'The path exists, the method does not.',
+    problem: true,
+    headers: { allow: { description: 'The methods the path has.', required: true } },
+  },
+  409: {
+    description: 'The resource is not in a state that allows this.',
+    problem: true,
+    headers: { 'retry-after': { description: 'When a request with the same idempotency key is still in progress.' } },
+  },
+  413: { description: 'The body is over 100 kB.', problem: true },
+  415: { description: 'The body is not `application/json` (UTF-8).', problem: true },
+  422: {
+    description: 'Well-formed, but refers to something that does not exist, or reuses an idempotency key.',
+    problem: true,
+  },
+  500: { description: 'Unexpected; nothing about it is revealed (the details are logged).', problem: true },
+  502: { description: 'An upstream provider failed.', problem: true },
+  503: {
+    description: 'A database or a dependency is unavailable; retry later.',
+    problem: true,
+    headers: { 'retry-after': RETRY_AFTER },
+  },
+};
+
+/**
+ * Every response an operation may give: its own, and those every operation of the platform may
+ * give (400 and 405 for any request, 413 and 415 with a body, 401 and 403 with a bearer token,
+ * 500, and 503 when the database or a dependency is down).
+ */
+export function responsesOf(op: OperationSpec): Readonly<Record<number, ResponseSpec>> {
+  const common = [
+    400,
+    405,
+    500,
+    503,
+    ...(op.body === undefined ? [] : [413, 415]),
+    ...(op.security === 'bearer' ? [401, 403] : []),
+  ];
+  return {
+    ...Object.fromEntries(common.map((status) => [status, PROBLEM_RESPONSES[status] as ResponseSpec])),
+    ...op.responses,
+  };
+}
+
+/** An operation's own problem responses, by status, with the platform's descriptions. */
+export const problemResponses = (...statuses: number[]): Record<number, ResponseSpec> =>
+  Object.fromEntries(statuses.map((status) => [status, PROBLEM_RESPONSES[status] as ResponseSpec]));

@@ -1,0 +1,82 @@
+import { context, trace } from '@opentelemetry/api';
+import { currentTracing, startTracing } from '@platform/tracing';
+import { OtlpReceiver } from '@platform/testing';
+import { openDatabase } from '../src/index';
+import { createTestDatabase, itOnPostgres, testDatabaseUrl } from '../src/testing';
+
+describe('readiness of a busy database', () => {
+  itOnPostgres('answers at once while queries succeed, though every pooled connection is busy', async () => {
+    const scratch = await createTestDatabase('postgres');
+    const db = await openDatabase({ url: scratch.url, poolMax: 2, connectTimeoutMs: 1_000, statementTimeoutMs: 5_000 });
+    try {
+      await db.query('SELECT 1');
+      const busy = [db.query('SELECT pg_sleep(1.5)'), db.query('SELECT pg_sleep(1.5)')];
+      const started = performance.now();
+      await db.ping();
+      expect(performance.now() - started).toBeLessThan(100);
+      await Promise.all(busy);
+    } finally {
+      await db.close();
+      await scratch.close();
+    }
+  });
+
+  it('checks for real when nothing vouches for it, and again after a query found it unreachable', async () => {
+    // Nothing listens on port 9: every connection is refused.
+    const db = await openDatabase({ url: 'postgres://nobody@127.0.0.1:9/none', poolMax: 2, connectTimeoutMs: 500 });
+    try {
+      await expect(db.ping()).rejects.toThrow();
+      await expect(db.query('SELECT 1')).rejects.toThrow();
+      await expect(db.ping()).rejects.toThrow();
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('query spans', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await OtlpReceiver.start();
+    startTracing({
+      serviceName: 'persistence-test',
+      serviceVersion: '1',
+      tracesEndpoint: new URL(`${receiver.endpoint}/v1/traces`),
+      sampler: 'parentbased_always_on',
+      scheduledDelayMs: 20,
+    });
+  });
+  afterAll(async () => {
+    await currentTracing().shutdown();
+    await receiver.close();
+  });
+
+  it('makes a client span per query of a sampled request, with the statement and never its values', async () => {
+    const db = await openDatabase({ url: testDatabaseUrl() });
+    try {
+      await db.query('CREATE TABLE notes (id int PRIMARY KEY, body text)');
+      // Outside any request: no span.
+      await db.query('SELECT count(*) FROM notes');
+      const parent = trace.getTracer('test').startSpan('request');
+      await context.with(trace.setSpan(context.active(), parent), async () => {
+        await db.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [1, 'a secret body']);
+        await db.transaction((tx) => tx.query('SELECT body FROM notes WHERE id = $1', [1]));
+      });
+      parent.end();
+      const insert = await receiver.waitFor((s) => s.name === 'INSERT notes');
+      const select = await receiver.waitFor((s) => s.name === 'SELECT notes');
+      for (const span of [insert, select]) {
+        expect(span).toMatchObject({ kind: 3, traceId: parent.spanContext().traceId });
+        expect(span.parentSpanId).toBe(parent.spanContext().spanId);
+        expect(span.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.collection.name': 'notes' });
+      }
+      expect(insert.attributes['db.query.text']).toBe('INSERT INTO notes (id, body) VALUES ($1, $2)');
+      expect(JSON.stringify(receiver.spans)).not.toContain('a secret body');
+      expect(receiver.spans.filter((s) => String(s.attributes['db.query.text']).startsWith('SELECT count'))).toEqual(
+        [],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,2 @@
+// See infer-targets.cjs: the service half of the workspace's inference plugin.
+module.exports = require('./infer-targets.cjs').services;
