@@ -129,9 +129,24 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expect(res.body.totalCents).toBe(100_000_000_000);
     });
 
-    it('answers 422 for a user that does not exist', async () => {
+    it('answers 422 for a user that does not exist, naming the field', async () => {
       const res = await createOrder({ userId: randomUUID() });
       expectProblem(res, 422, 'unprocessable');
+      expect(res.body.errors).toEqual([{ in: 'body', field: 'userId', message: 'is not a known user' }]);
+    });
+
+    it('answers the user id as it reads it back, in lower case, whatever case it came in', async () => {
+      const created = await createOrder({ userId: userId.toUpperCase() }).expect(201);
+      expect(created.body.userId).toBe(userId);
+      expect((await api().get(`/orders/${created.body.id}`).expect(200)).body).toEqual(created.body);
+    });
+
+    it('refuses ids in any form but the canonical one (no urn:uuid: prefix, no braces) with 400', async () => {
+      for (const id of [`urn:uuid:${userId}`, `{${userId}}`, userId.replace(/-/g, '')]) {
+        expectProblem(await createOrder({ userId: id }), 400, 'validation-error');
+        expectProblem(await api().get(`/orders/${id}`), 400, 'validation-error');
+        expectProblem(await api().get(`/orders?userId=${encodeURIComponent(id)}`), 400, 'validation-error');
+      }
     });
   });
 

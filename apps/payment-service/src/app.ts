@@ -12,7 +12,7 @@ export interface AppDependencies {
 
 /** The payment-service Fastify app, ready but not listening: tests inject, the server listens. */
 export async function buildApp({ runtime, payments }: AppDependencies): Promise<FastifyInstance> {
-  const app = Fastify(fastifyOptions(runtime, { bodyLimitBytes: 100 * 1024 }));
+  const app = Fastify(fastifyOptions(runtime, { bodyLimitBytes: 100 * 1024, api }));
   await app.register(platform, { runtime, api });
   await app.register(paymentRoutes, { payments });
   await app.ready();

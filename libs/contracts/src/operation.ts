@@ -115,7 +115,7 @@ export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
     headers: { 'retry-after': { description: 'When a request with the same idempotency key is still in progress.' } },
   },
   413: { description: 'The body is over 100 kB.', problem: true },
-  415: { description: 'The body is not `application/json` (UTF-8).', problem: true },
+  415: { description: 'A body that is not `application/json` (UTF-8).', problem: true },
   422: {
     description: 'Well-formed, but refers to something that does not exist, or reuses an idempotency key.',
     problem: true,
@@ -131,8 +131,8 @@ export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
 
 /**
  * Every response an operation may give: its own, and those every operation of the platform may
- * give (400 and 405 for any request, 413 and 415 with a body, 401 and 403 with a bearer token,
- * 500, and 503 when the database or a dependency is down).
+ * give (400 and 405 for any request; 413 and 415 for any but GET, whose body is never read; 401
+ * and 403 with a bearer token; 500, and 503 when the database or a dependency is down).
  */
 export function responsesOf(op: OperationSpec): Readonly<Record<number, ResponseSpec>> {
   const common = [
@@ -140,7 +140,7 @@ export function responsesOf(op: OperationSpec): Readonly<Record<number, Response
     405,
     500,
     503,
-    ...(op.body === undefined ? [] : [413, 415]),
+    ...(op.method === 'get' ? [] : [413, 415]),
     ...(op.security === 'bearer' ? [401, 403] : []),
   ];
   return {

@@ -20,7 +20,7 @@ export type IdParams = Static<typeof IdParams>;
  * Characters a person can read: no C0 or C1 control characters (null bytes, newlines, terminal
  * escapes such as U+009B), no DEL.
  */
-const PRINTABLE_CHAR = '[^\\u0000-\\u001f\\u007f]';
+const PRINTABLE_CHAR = '[^\\u0000-\\u001f\\u007f-\\u009f]';
 
 /** Printable text (see PRINTABLE_CHAR); `blank: false` also refuses text made only of spaces. */
 export const PrintableText = (options: {
@@ -34,7 +34,7 @@ export const PrintableText = (options: {
     maxLength: options.maxLength,
     pattern:
       options.blank === false
-        ? `^${PRINTABLE_CHAR}*[^\\s\\u0000-\\u001f\\u007f]${PRINTABLE_CHAR}*$`
+        ? `^${PRINTABLE_CHAR}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]${PRINTABLE_CHAR}*$`
         : `^${PRINTABLE_CHAR}*$`,
     ...(options.description === undefined ? {} : { description: options.description }),
   });

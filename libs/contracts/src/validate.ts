@@ -1,4 +1,4 @@
-import { problems, ProblemError } from '@platform/errors';
+import { bodyProblems } from '@platform/errors';
 import { validator } from '@platform/validation';
 import type { Input, OperationSpec } from './operation';
 
@@ -11,11 +11,8 @@ export interface RawRequest {
   readonly body?: unknown;
 }
 
-/** A request that needed a body and came without one. */
-export const bodyRequired = () =>
-  new ProblemError(problems.validation, 'Invalid request body: a JSON body is required.', {
-    errors: [{ in: 'body', field: '', message: 'is required' }],
-  });
+/** A request that needed a body and came without one (or with an empty one). */
+export const bodyRequired = () => bodyProblems('empty');
 
 /**
  * Compiles the validation of an operation's request once: path, body, query, then headers (the

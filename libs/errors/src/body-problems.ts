@@ -5,14 +5,17 @@ export type BodyProblemKind = 'malformed-json' | 'too-large' | 'unsupported-medi
 
 /**
  * The body errors every framework raises in its own words, said once in ours so that the three
- * services answer the same malformed request identically.
+ * services answer the same malformed request identically. A missing or empty body where one is
+ * required (`empty`) is a validation error of the whole body.
  */
 export function bodyProblems(kind: BodyProblemKind, limitBytes?: number): ProblemError {
   switch (kind) {
     case 'malformed-json':
       return new ProblemError(problems.malformedJson, 'The request body is not valid JSON.');
     case 'empty':
-      return new ProblemError(problems.malformedJson, 'The request body is empty; a JSON document was expected.');
+      return new ProblemError(problems.validation, 'Invalid request body: a JSON body is required.', {
+        errors: [{ in: 'body', field: '', message: 'is required' }],
+      });
     case 'too-large':
       return new ProblemError(
         problems.payloadTooLarge,

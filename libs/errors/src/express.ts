@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { assertJsonDepth, bodyProblems, type BodyProblemKind } from './body-problems';
 import { problems } from './catalogue';
@@ -20,6 +21,7 @@ export function fromBodyParserError(error: unknown): ProblemError | undefined {
   return bodyProblems(kind, typeof limit === 'number' ? limit : undefined);
 }
 
+/** A body with something in it: chunked, or a length above zero. */
 const hasBody = (req: Parameters<RequestHandler>[0]): boolean =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
@@ -29,33 +31,43 @@ export interface JsonBodyOptions {
 }
 
 /**
- * JSON bodies only: a write that carries a body of another type is 415, malformed JSON is 400,
- * an oversized body is 413 (all as problem details, through `problemHandler`).
+ * JSON bodies only: a request that carries a body of another type is 415, malformed JSON is 400,
+ * an oversized body is 413 (all as problem details, through `problemHandler`). The body of a GET
+ * or HEAD is never read, and an empty body is no body (`req.body` stays undefined), as in Fastify.
  */
 export function jsonBody({ limitBytes }: JsonBodyOptions): RequestHandler[] {
+  const skip = (req: Parameters<RequestHandler>[0]) => req.method === 'GET' || req.method === 'HEAD' || !hasBody(req);
   const requireJson: RequestHandler = (req, _res, next) => {
-    if (hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+    if (!skip(req) && !req.is(['application/json', 'application/*+json'])) {
       next(bodyProblems('unsupported-media-type'));
       return;
     }
     next();
   };
-  const parse = express.json({ limit: limitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  // Not strict: any JSON value is parsed (a `null` body is then a validation error, as in Fastify).
+  const parse = express.json({ limit: limitBytes, strict: false, type: ['application/json', 'application/*+json'] });
   // Translated here, at the source, so that frameworks layered on Express (NestJS maps a
   // SyntaxError to its own BadRequestException) see the catalogue's error.
-  const parseJson: RequestHandler = (req, res, next) =>
+  const parseJson: RequestHandler = (req, res, next) => {
+    if (skip(req)) {
+      next();
+      return;
+    }
+    // The request's async context (its trace) goes on after the body has been read.
+    const resume = AsyncResource.bind(next);
     parse(req, res, (error?: unknown) => {
       if (error !== undefined) {
-        next(fromBodyParserError(error) ?? error);
+        resume(fromBodyParserError(error) ?? error);
         return;
       }
       try {
         assertJsonDepth(req.body);
-        next();
+        resume();
       } catch (depthError) {
-        next(depthError);
+        resume(depthError);
       }
     });
+  };
   return [requireJson, parseJson];
 }
 

@@ -1,7 +1,7 @@
 import type { Database } from './database';
 import { openPglite } from './pglite';
 import { openPostgres, type PostgresOptions } from './postgres';
-import { observeDatabase } from './observed-database';
+import { observeDatabase } from './query-spans';
 
 export interface OpenDatabaseOptions extends Omit<PostgresOptions, 'url'> {
   /** PostgreSQL when set (the cluster); the embedded engine otherwise. */

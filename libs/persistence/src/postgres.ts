@@ -62,6 +62,30 @@ export function openPostgres(options: PostgresOptions): Database {
   pool.on('error', (error) => options.onIdleError?.(error));
   const query = queryOn(pool);
 
+  // Readiness pings on a connection of their own: a ping that waited for a pooled connection
+  // behind busy requests would fail readiness under load, taking pods out of rotation exactly when
+  // they are needed. One more connection per process than the pool's maximum.
+  let probe: Promise<pg.Client> | undefined;
+  const dropProbe = () => {
+    const dropped = probe;
+    probe = undefined;
+    void dropped?.then((client) => client.end()).catch(() => undefined);
+  };
+  const probeClient = () =>
+    (probe ??= (async () => {
+      const client = new pg.Client({
+        connectionString: options.url,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
+        statement_timeout: statementTimeoutMs,
+        query_timeout: statementTimeoutMs + 1_000,
+        application_name: options.applicationName === undefined ? undefined : `${options.applicationName} readiness`,
+        keepAlive: true,
+      });
+      client.on('error', dropProbe);
+      await client.connect();
+      return client;
+    })());
+
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await wrap(() => pool.connect());
     let broken: Error | undefined;
@@ -94,7 +118,18 @@ export function openPostgres(options: PostgresOptions): Database {
         }),
       ),
     withSession: (work) => wrap(() => withClient((client) => work(sessionOn(client)))),
-    ping: () => wrap(async () => void (await pool.query('SELECT 1'))),
-    close: () => pool.end(),
+    ping: () =>
+      wrap(async () => {
+        try {
+          await (await probeClient()).query('SELECT 1');
+        } catch (error) {
+          dropProbe();
+          throw error;
+        }
+      }),
+    close: async () => {
+      dropProbe();
+      await pool.end();
+    },
   };
 }

@@ -1,13 +1,13 @@
 import helmet from '@fastify/helmet';
 import type { ServiceApi } from '@platform/contracts';
 import { openApi } from '@platform/contracts/fastify';
-import { assertJsonDepth } from '@platform/errors';
+import { assertJsonDepth, bodyProblems } from '@platform/errors';
 import { frameworkErrorHandler, problemDetails } from '@platform/errors/fastify';
 import { health } from '@platform/health/fastify';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
 import { metrics } from '@platform/metrics/fastify';
 import { schemaValidator } from '@platform/validation';
-import { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { type FastifyBodyParser, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceRuntime } from './runtime';
 import { ObservedRequest } from './observe';
@@ -15,14 +15,19 @@ import { ObservedRequest } from './observe';
 export interface FastifyPlatformOptions {
   /** Largest accepted JSON body; 100 kB by default. */
   readonly bodyLimitBytes?: number;
+  /** The service's API, for the route template of a request Fastify refuses before routing. */
+  readonly api?: ServiceApi;
 }
 
 /**
  * The server options a platform Fastify app is created with: the runtime's logger (Fastify's own
  * request logging off: the platform writes one line per request), request ids from
- * `x-request-id`, the body limit, and no automatic 503 while closing (the runtime drains).
+ * `x-request-id`, the body limit, no automatic 503 while closing (the runtime drains), and the
+ * requests Fastify refuses before routing (a bad percent-encoding, a path parameter too long)
+ * answered as problem details and observed like every other request.
  */
 export function fastifyOptions(runtime: ServiceRuntime, options: FastifyPlatformOptions = {}): FastifyServerOptions {
+  const { api } = options;
   return {
     loggerInstance: runtime.logger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -30,7 +35,15 @@ export function fastifyOptions(runtime: ServiceRuntime, options: FastifyPlatform
     bodyLimit: options.bodyLimitBytes ?? 100 * 1024,
     return503OnClosing: false,
     onProtoPoisoning: 'error',
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: (error, request, reply) => {
+      const observed = new ObservedRequest(runtime, request.raw, String(request.id));
+      const path = (request.raw.url ?? '/').split('?', 1)[0] ?? '/';
+      reply.header(REQUEST_ID_HEADER, observed.id);
+      reply.raw.once('finish', () =>
+        observed.finish(api?.routes.template(request.raw.method ?? 'GET', path), reply.raw.statusCode),
+      );
+      return frameworkErrorHandler(error, request, reply);
+    },
     onConstructorPoisoning: 'error',
   };
 }
@@ -57,6 +70,17 @@ export const platform = fp<FastifyPlatformPluginOptions>(
     app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
     // JSON only: Fastify's built-in text/plain parser would accept what the other services refuse (415).
     app.removeContentTypeParser('text/plain');
+    // JSON as the Express services read it: `application/*+json` too, a charset other than UTF-8
+    // refused (Fastify would read it as UTF-8 anyway), and an empty body is no body.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    const readJson: FastifyBodyParser<string> = (request, body, done) => {
+      if (!isUtf8Json(request.headers['content-type'])) done(bodyProblems('unsupported-media-type'), undefined);
+      else if (body === '') done(null, undefined);
+      else parseJson(request, body, done);
+    };
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, readJson);
+    app.addContentTypeParser(/^application\/[^;\s]+\+json(?:\s*;|$)/i, { parseAs: 'string' }, readJson);
     app.decorateRequest('observed', undefined);
     app.addHook('onRequest', async (request, reply) => {
       request.observed = new ObservedRequest(runtime, request.raw, String(request.id));
@@ -78,3 +102,9 @@ export const platform = fp<FastifyPlatformPluginOptions>(
   },
   { fastify: '5.x', name: '@platform/runtime' },
 );
+
+/** No charset, or UTF-8: what JSON is (RFC 8259 §8.1). */
+function isUtf8Json(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  return charset === undefined || /^utf-?8$/i.test(charset);
+}

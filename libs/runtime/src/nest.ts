@@ -66,6 +66,8 @@ export class PlatformModule implements NestModule {
         helmet(),
         ...jsonBody({ limitBytes: options.bodyLimitBytes ?? 100 * 1024 }),
       )
-      .forRoutes('*');
+      // "/" is mounted with Express's use(), which runs for every request without decoding a
+      // path parameter: a path with a bad percent-encoding is still observed (not so with "*").
+      .forRoutes('/');
   }
 }

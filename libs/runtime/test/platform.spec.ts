@@ -86,6 +86,28 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
     expect(large.body).toMatchObject({ ...problemShape, type: 'urn:problem-type:payload-too-large' });
   });
 
+  it('answers the edge cases of a body the same way in every framework', async () => {
+    const post = (type: string | undefined, body: string) => {
+      const req = request(app.server).post('/echo');
+      return (type === undefined ? req : req.set('content-type', type)).send(body);
+    };
+    const latin1 = await post('application/json; charset=latin1', '{"a":1}');
+    expect({ status: latin1.status, type: latin1.body.type }).toEqual({
+      status: 415,
+      type: 'urn:problem-type:unsupported-media-type',
+    });
+    const suffixed = await post('application/merge-patch+json; charset=utf-8', '{"a":1}');
+    expect({ status: suffixed.status, body: suffixed.body }).toEqual({ status: 201, body: { a: 1 } });
+    const empty = await post('application/json', '');
+    expect(empty.status).toBe(201);
+    expect(empty.text).toBe('');
+    const nothing = await post('application/json', 'null');
+    expect(nothing.status).toBe(201);
+    expect(nothing.body).toBeNull();
+    // A GET's body is never read: not even a malformed one is an error.
+    await request(app.server).get('/items/1').set('content-type', 'application/json').send('{"a":').expect(200);
+  });
+
   it('refuses a deeply nested body and a bad percent-encoding with 400 problems, not 500', async () => {
     const deep = await request(app.server)
       .post('/echo')

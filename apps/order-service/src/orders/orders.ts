@@ -40,21 +40,23 @@ export class Orders {
   }
 
   async create(input: CreateOrderInput, context: CallContext): Promise<Order> {
+    // Ids are stored, and so answered, in their canonical lower case, whatever case they came in.
+    const userId = input.userId.toLowerCase();
     const totalCents = orderTotal(input.items);
     if (totalCents < 1) {
       throw new ProblemError(problems.validation, 'The order total must be at least one minor unit.', {
         errors: [{ in: 'body', field: 'items', message: 'must add up to a total of at least 1' }],
       });
     }
-    if (!(await this.users.exists(input.userId, context))) {
-      throw new ProblemError(problems.unprocessable, `User ${input.userId} does not exist.`, {
+    if (!(await this.users.exists(userId, context))) {
+      throw new ProblemError(problems.unprocessable, `User ${userId} does not exist.`, {
         errors: [{ in: 'body', field: 'userId', message: 'is not a known user' }],
       });
     }
     const timestamp = this.#now().toISOString();
     const order: Order = {
       id: randomUUID(),
-      userId: input.userId,
+      userId,
       currency: input.currency,
       items: input.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents })),
       totalCents,

@@ -5,28 +5,34 @@ import { openDatabase } from '../src/index';
 import { createTestDatabase, itOnPostgres, testDatabaseUrl } from '../src/testing';
 
 describe('readiness of a busy database', () => {
-  itOnPostgres('answers at once while queries succeed, though every pooled connection is busy', async () => {
-    const scratch = await createTestDatabase('postgres');
-    const db = await openDatabase({ url: scratch.url, poolMax: 2, connectTimeoutMs: 1_000, statementTimeoutMs: 5_000 });
-    try {
-      await db.query('SELECT 1');
-      const busy = [db.query('SELECT pg_sleep(1.5)'), db.query('SELECT pg_sleep(1.5)')];
-      const started = performance.now();
-      await db.ping();
-      expect(performance.now() - started).toBeLessThan(100);
-      await Promise.all(busy);
-    } finally {
-      await db.close();
-      await scratch.close();
-    }
-  });
+  itOnPostgres(
+    'answers at once though every pooled connection is busy, as it pings on a connection of its own',
+    async () => {
+      const scratch = await createTestDatabase('postgres');
+      const db = await openDatabase({
+        url: scratch.url,
+        poolMax: 2,
+        connectTimeoutMs: 1_000,
+        statementTimeoutMs: 5_000,
+      });
+      try {
+        const busy = [db.query('SELECT pg_sleep(1.5)'), db.query('SELECT pg_sleep(1.5)')];
+        const started = performance.now();
+        await db.ping();
+        expect(performance.now() - started).toBeLessThan(100);
+        await Promise.all(busy);
+      } finally {
+        await db.close();
+        await scratch.close();
+      }
+    },
+  );
 
-  it('checks for real when nothing vouches for it, and again after a query found it unreachable', async () => {
+  it('fails while the server cannot be reached, every time it is asked', async () => {
     // Nothing listens on port 9: every connection is refused.
     const db = await openDatabase({ url: 'postgres://nobody@127.0.0.1:9/none', poolMax: 2, connectTimeoutMs: 500 });
     try {
       await expect(db.ping()).rejects.toThrow();
-      await expect(db.query('SELECT 1')).rejects.toThrow();
       await expect(db.ping()).rejects.toThrow();
     } finally {
       await db.close();

@@ -1,6 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { type Database, isUnavailable, type Queryable, type QueryResult, type Session } from './database';
-import { ProblemError } from '@platform/errors';
+import type { Database, Queryable, QueryResult, Session } from './database';
 
 const tracer = () => trace.getTracer('@platform/persistence');
 
@@ -23,28 +22,10 @@ function summary(sql: string): { operation: string; collection?: string } {
   return { operation, collection };
 }
 
-/** When the last query succeeded; 0 after a query found the database unreachable. */
-interface Liveness {
-  lastSuccess: number;
-}
-
-const unreachable = (error: unknown) =>
-  isUnavailable(error) || (error instanceof ProblemError && error.definition.code === 'service-unavailable');
-
-function observed(target: Queryable, attributes: DatabaseSpanAttributes, liveness: Liveness): Queryable['query'] {
-  const track = async <R>(run: Promise<QueryResult<R>>): Promise<QueryResult<R>> => {
-    try {
-      const result = await run;
-      liveness.lastSuccess = performance.now();
-      return result;
-    } catch (error) {
-      if (unreachable(error)) liveness.lastSuccess = 0;
-      throw error;
-    }
-  };
+function observed(target: Queryable, attributes: DatabaseSpanAttributes): Queryable['query'] {
   return async <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
     // Only the queries of a sampled request get a span: the rest cost one lookup.
-    if (!trace.getActiveSpan()?.isRecording()) return track(target.query<R>(sql, params));
+    if (!trace.getActiveSpan()?.isRecording()) return target.query<R>(sql, params);
     const { operation, collection } = summary(sql);
     const parent = context.active();
     const span = tracer().startSpan(
@@ -65,7 +46,7 @@ function observed(target: Queryable, attributes: DatabaseSpanAttributes, livenes
       parent,
     );
     try {
-      const result = await track(context.with(trace.setSpan(parent, span), () => target.query<R>(sql, params)));
+      const result = await context.with(trace.setSpan(parent, span), () => target.query<R>(sql, params));
       span.setAttribute('db.response.returned_rows', result.rows.length);
       return result;
     } catch (error) {
@@ -79,40 +60,16 @@ function observed(target: Queryable, attributes: DatabaseSpanAttributes, livenes
   };
 }
 
-/** How long a successful query vouches for the database, so readiness need not queue behind traffic. */
-export const RECENT_SUCCESS_MS = 5_000;
-
-/**
- * The database as the services use it: a client span for each query made while a sampled request
- * is served, and a readiness ping that does not queue behind traffic: a query that succeeded in
- * the last five seconds answers for the database, unless a later one found it unreachable. (A
- * ping that waits for a pooled connection behind busy requests would fail readiness under load,
- * taking pods out of rotation exactly when they are needed.)
- */
+/** The database with a client span for each query made while a sampled request is being served. */
 export function observeDatabase(db: Database, attributes: DatabaseSpanAttributes): Database {
-  const liveness: Liveness = { lastSuccess: 0 };
   const session = (inner: Session): Session => ({
-    query: observed(inner, attributes, liveness),
+    query: observed(inner, attributes),
     exec: (sql) => inner.exec(sql),
   });
   return {
     ...db,
-    query: observed(db, attributes, liveness),
+    query: observed(db, attributes),
     transaction: (work) => db.transaction((tx) => work(session(tx))),
     withSession: (work) => db.withSession((inner) => work(session(inner))),
-    ping: async () => {
-      if (liveness.lastSuccess > 0 && performance.now() - liveness.lastSuccess < RECENT_SUCCESS_MS) return;
-      try {
-        await db.ping();
-        liveness.lastSuccess = performance.now();
-      } catch (error) {
-        liveness.lastSuccess = 0;
-        throw error;
-      }
-    },
-    close: () => {
-      liveness.lastSuccess = 0;
-      return db.close();
-    },
   };
 }
