@@ -13,7 +13,7 @@ const moduleNameMapper = Object.fromEntries(
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.ts$|/node_modules/jose/.+\\.js$': [
       '@swc/jest',
       {
         jsc: {
@@ -26,6 +26,8 @@ module.exports = {
       },
     ],
   },
+  // jose ships ES modules only: compiled to CommonJS for Jest like the sources.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/?(*.)spec.ts'],

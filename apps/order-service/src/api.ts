@@ -5,9 +5,9 @@ import { ordersApi } from './orders/orders.api';
 export const api = serviceApi({
   info: {
     title: 'order-service',
-    version: '1.0.0',
+    version: '2.0.0',
     description:
-      'Orders (`/orders`) that check their user with user-service and are paid, once, through payment-service. Errors are RFC 9457 problem details (docs/errors.md).',
+      'People’s orders (`/orders`) for their own user, paid once through payment-service. Every operation needs a bearer token (docs/security.md); errors are RFC 9457 problem details (docs/errors.md).',
   },
   operations: ordersApi,
 });

@@ -1,4 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { Authenticator } from '@platform/auth';
 import type { Database } from '@platform/persistence';
 import type { ServiceRuntime } from '@platform/runtime';
 import { PlatformModule } from '@platform/runtime/nest';
@@ -9,6 +10,7 @@ import { DATABASE, ORDER_SERVICE_CONFIG, type OrderServiceSettings } from './set
 
 export interface AppDependencies {
   readonly runtime: ServiceRuntime;
+  readonly auth: Authenticator;
   readonly db: Database;
   readonly settings: OrderServiceSettings;
 }
@@ -32,11 +34,11 @@ class CoreModule {
 /** order-service: the platform (health, metrics, problem details, `/openapi.json`) and the orders. */
 @Module({})
 export class AppModule {
-  static register({ runtime, db, settings }: AppDependencies): DynamicModule {
+  static register({ runtime, auth, db, settings }: AppDependencies): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ runtime, api, bodyLimitBytes: 100 * 1024 }),
+        PlatformModule.forRoot({ runtime, api, auth, bodyLimitBytes: 100 * 1024 }),
         CoreModule.register(db, settings),
         ClientsModule,
         OrdersModule,

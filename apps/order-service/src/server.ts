@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { startDatabase } from '@platform/persistence';
-import { createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
+import { createAuthenticator, createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
 import { buildApp } from './app';
 import { configSpec, SERVICE_NAME } from './config';
 import { paymentAttemptStaleMs } from './settings';
@@ -13,6 +13,7 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
   const app = await buildApp({
     runtime,
+    auth: createAuthenticator(config, runtime.logger),
     db,
     settings: { ...config, paymentAttemptStaleMs: paymentAttemptStaleMs(config) },
   });

@@ -3,7 +3,12 @@ import type { Config } from './config';
 /** What the orders and their clients need of the configuration (tests pass their own). */
 export type OrderServiceSettings = Pick<
   Config,
-  'userServiceUrl' | 'paymentServiceUrl' | 'userServiceTimeoutMs' | 'paymentServiceTimeoutMs'
+  | 'userServiceUrl'
+  | 'paymentServiceUrl'
+  | 'userServiceTimeoutMs'
+  | 'paymentServiceTimeoutMs'
+  | 'userServiceTokenFile'
+  | 'paymentServiceTokenFile'
 > & {
   /** How long a payment attempt holds an order before another may take it over. */
   readonly paymentAttemptStaleMs: number;

@@ -6,6 +6,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestIssuer } from '@platform/auth/testing';
 import {
   bundleForNode,
   freePort,
@@ -47,8 +48,10 @@ async function startService(
   return { url, process: child };
 }
 
-export const startUserService = () => startService('user-service');
-export const startPaymentService = () => startService('payment-service', { PROVIDER_TIMEOUT_MS: '3000' });
+/** user-service as a process, trusting `issuer` (its people, and order-service's workload tokens). */
+export const startUserService = (issuer: TestIssuer) => startService('user-service', issuer.environment());
+export const startPaymentService = (issuer: TestIssuer) =>
+  startService('payment-service', { ...issuer.environment(), PROVIDER_TIMEOUT_MS: '3000' });
 
 export type ProxyMode =
   /** Forward everything. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bearer, TestIssuer } from '@platform/auth/testing';
 import { describeFinding, fuzz, type FuzzRequest, type FuzzTarget, httpSender } from '@platform/contracts/testing';
 import { api } from '../src/api';
 import { type RunningService, startPaymentService, startUserService } from './dependencies';
@@ -33,6 +34,7 @@ const REGRESSIONS: FuzzRequest[] = [
   { method: 'POST', path: '/orders', headers: json, body: JSON.stringify({ filler: 'x'.repeat(110 * 1024) }) },
 ];
 
+let issuer: TestIssuer;
 let users: RunningService;
 let payments: RunningService;
 let service: TestService;
@@ -40,13 +42,15 @@ let server: Server;
 let target: FuzzTarget;
 
 beforeAll(async () => {
-  [users, payments] = await Promise.all([startUserService(), startPaymentService()]);
-  service = await startTestService('pglite', { userServiceUrl: users.url, paymentServiceUrl: payments.url });
+  issuer = await TestIssuer.start();
+  [users, payments] = await Promise.all([startUserService(issuer), startPaymentService(issuer)]);
+  service = await startTestService('pglite', { issuer, userServiceUrl: users.url, paymentServiceUrl: payments.url });
   server = createServer((req, res) => service.server.emit('request', req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const buyer = bearer(await issuer.person('fuzz-buyer'));
   const created = await fetch(`${users.url}/users`, {
     method: 'POST',
-    headers: json,
+    headers: { ...json, ...buyer },
     body: JSON.stringify({ email: 'fuzz-buyer@example.com', name: 'Fuzz' }),
   });
   const send = httpSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -56,12 +60,24 @@ beforeAll(async () => {
     ids: [((await created.json()) as { id: string }).id],
     logs: () => service.logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     metrics: async () => String((await send({ method: 'GET', path: '/metrics', headers: {} })).body),
+    headers: buyer,
+    // Every kind of caller: the buyer, an administrator, another person, a workload, no token, a forged one.
+    callers: [
+      buyer,
+      buyer,
+      bearer(await issuer.admin()),
+      bearer(await issuer.person('fuzz-other')),
+      bearer(await issuer.workload('order-service')),
+      { authorization: '' },
+      bearer(`${(await issuer.person('fuzz-buyer')).slice(0, -8)}AAAAAAAA`),
+    ],
   };
 }, 90_000);
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await service.close();
   await Promise.all([users.process.stop(), payments.process.stop()]);
+  await issuer.close();
 });
 
 it('keeps every rule under generated valid and broken requests, and for every case it once broke', async () => {

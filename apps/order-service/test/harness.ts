@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Authenticator } from '@platform/auth';
+import type { TestIssuer } from '@platform/auth/testing';
 import type { Engine } from '@platform/persistence';
 import { serviceContext, type ServiceContext } from '@platform/persistence/testing';
 import { buildApp } from '../src/app';
@@ -9,23 +13,38 @@ export interface TestService extends ServiceContext {
 }
 
 export interface Dependencies {
+  /** The issuer people's tokens come from, and that mints order-service's own tokens. */
+  readonly issuer: TestIssuer;
   readonly userServiceUrl: string;
   readonly paymentServiceUrl: string;
   readonly userServiceTimeoutMs?: number;
   readonly paymentServiceTimeoutMs?: number;
 }
 
-/** The real Nest app on a fresh, migrated database of the given engine, calling real HTTP servers. */
+/**
+ * The real Nest app on a fresh, migrated database of the given engine, calling real HTTP servers
+ * with its own workload tokens (files the issuer wrote, as the kubelet would).
+ */
 export async function startTestService(engine: Engine, dependencies: Dependencies): Promise<TestService> {
   const context = await serviceContext({
     service: 'order-service',
     engine,
     migrationsDir: join(__dirname, '../src/migrations'),
   });
+  const { issuer } = dependencies;
+  const tokens = mkdtempSync(join(tmpdir(), 'order-service-tokens-'));
+  const tokenFile = async (audience: string) => {
+    const file = join(tokens, audience);
+    writeFileSync(file, await issuer.workload(audience));
+    return file;
+  };
   const app = await buildApp({
     runtime: context.runtime,
+    auth: new Authenticator(issuer.trust('order-service', [])),
     db: context.db,
     settings: {
+      userServiceTokenFile: await tokenFile('user-service'),
+      paymentServiceTokenFile: await tokenFile('payment-service'),
       userServiceUrl: new URL(dependencies.userServiceUrl),
       paymentServiceUrl: new URL(dependencies.paymentServiceUrl),
       userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 2_000,
@@ -39,6 +58,7 @@ export async function startTestService(engine: Engine, dependencies: Dependencie
     close: async () => {
       await app.close();
       await context.close();
+      rmSync(tokens, { recursive: true, force: true });
     },
   };
 }

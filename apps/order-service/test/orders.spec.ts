@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bearer, ORDER_SERVICE_ACCOUNT, TestIssuer } from '@platform/auth/testing';
 import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
@@ -9,29 +10,42 @@ import { startTestService, type TestService } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+let issuer: TestIssuer;
 let users: RunningService;
 let payments: RunningService;
+let admin: string;
 beforeAll(async () => {
-  [users, payments] = await Promise.all([startUserService(), startPaymentService()]);
+  issuer = await TestIssuer.start();
+  [users, payments] = await Promise.all([startUserService(issuer), startPaymentService(issuer)]);
+  admin = await issuer.admin();
 }, 90_000);
 afterAll(async () => {
   await Promise.all([users.process.stop(), payments.process.stop()]);
+  await issuer.close();
 });
+
+/** A person with a user profile in user-service: their token and their user's id. */
+async function personWithProfile(subject: string): Promise<{ token: string; userId: string }> {
+  const token = await issuer.person(subject);
+  const created = await fetch(`${users.url}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...bearer(token) },
+    body: JSON.stringify({ email: `${subject}@example.com`, name: subject }),
+  });
+  expect(created.status).toBe(201);
+  return { token, userId: ((await created.json()) as { id: string }).id };
+}
 
 describe.each(testEngines())('order-service API on %s', (engine) => {
   let service: TestService;
   let proxy: FlakyProxy;
   let userId: string;
+  let buyer: string;
 
   beforeAll(async () => {
     proxy = await FlakyProxy.start(payments.url);
-    service = await startTestService(engine, { userServiceUrl: users.url, paymentServiceUrl: proxy.url });
-    const created = await fetch(`${users.url}/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `buyer-${randomUUID()}@example.com`, name: 'Buyer' }),
-    });
-    userId = ((await created.json()) as { id: string }).id;
+    service = await startTestService(engine, { issuer, userServiceUrl: users.url, paymentServiceUrl: proxy.url });
+    ({ token: buyer, userId } = await personWithProfile(`buyer-${randomUUID()}`));
   });
   afterAll(async () => {
     await service.close();
@@ -39,7 +53,11 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
   });
   beforeEach(() => proxy.set('pass'));
 
-  const api = () => checkedAgent(request(service.server), checker);
+  /** An agent for the caller with this token (none: no Authorization header). */
+  const as = (token?: string) =>
+    checkedAgent(request(service.server), checker, token === undefined ? {} : bearer(token));
+  /** The buyer's agent. */
+  const api = () => as(buyer);
   // Every response these tests see must be one the service's OpenAPI document allows.
   const checker = new ContractChecker(contract.document);
   afterEach(() => expect(checker.violations.splice(0)).toEqual([]));
@@ -64,7 +82,9 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
   };
   const paymentsFor = async (orderId: string) =>
     (
-      (await (await fetch(`${payments.url}/payments?reference=${orderId}&limit=100`)).json()) as {
+      (await (
+        await fetch(`${payments.url}/payments?reference=${orderId}&limit=100`, { headers: bearer(admin) })
+      ).json()) as {
         items: { id: string; status: string; amountCents: number }[];
       }
     ).items;
@@ -85,6 +105,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expect(res.body).toEqual({
         id: expect.stringMatching(UUID),
         userId,
+        owner: { issuer: issuer.url, subject: expect.stringMatching(/^buyer-/) },
         currency: 'EUR',
         items,
         totalCents: 2 * 1250 + 99,
@@ -151,25 +172,28 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
   });
 
   describe('GET /orders', () => {
-    it('filters by user and status and pages in creation order', async () => {
-      const other = (
-        (await (
-          await fetch(`${users.url}/users`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ email: `lister-${randomUUID()}@example.com`, name: 'Lister' }),
-          })
-        ).json()) as { id: string }
-      ).id;
+    it('lists the caller’s own orders, by status and in pages; an administrator filters anyone’s by user', async () => {
+      const lister = await personWithProfile(`lister-${randomUUID()}`);
       const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await createOrder({ userId: other }).expect(201)).body.id);
-      await pay(ids[1] as string).expect(200);
-      const first = await api().get(`/orders?userId=${other}&limit=2`).expect(200);
+      for (let i = 0; i < 3; i++) {
+        ids.push((await as(lister.token).post('/orders').send({ currency: 'EUR', items }).expect(201)).body.id);
+      }
+      await as(lister.token)
+        .post(`/orders/${ids[1]}/pay`)
+        .send({ paymentMethod: { type: 'card', token: 'tok_visa' } })
+        .expect(200);
+      await createOrder().expect(201);
+      const mine = as(lister.token);
+      const first = await mine.get('/orders?limit=2').expect(200);
       expect(first.body.items.map((o: { id: string }) => o.id)).toEqual(ids.slice(0, 2));
-      const rest = await api().get(`/orders?userId=${other}&limit=2&cursor=${first.body.nextCursor}`).expect(200);
+      const rest = await mine.get(`/orders?limit=2&cursor=${first.body.nextCursor}`).expect(200);
       expect(rest.body).toEqual({ items: [expect.objectContaining({ id: ids[2] })], nextCursor: null });
-      const paid = await api().get(`/orders?userId=${other}&status=PAID`).expect(200);
+      const paid = await mine.get('/orders?status=PAID').expect(200);
       expect(paid.body.items.map((o: { id: string }) => o.id)).toEqual([ids[1]]);
+      // Someone else's user as a filter narrows the caller's own orders to none.
+      expect((await api().get(`/orders?userId=${lister.userId}`).expect(200)).body.items).toEqual([]);
+      const byAdmin = await as(admin).get(`/orders?userId=${lister.userId}&limit=100`).expect(200);
+      expect(byAdmin.body.items.map((o: { id: string }) => o.id)).toEqual(ids);
     });
 
     it('rejects bad filters with 400, a malformed id with 400 and an unknown one with 404', async () => {
@@ -310,6 +334,74 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
     });
   });
 
+  describe('who may do what', () => {
+    it('orders for the caller’s own user: another person’s user is as unknown as none (422); omitted, their profile', async () => {
+      const other = await personWithProfile(`other-${randomUUID()}`);
+      const refused = await createOrder({ userId: other.userId });
+      expectProblem(refused, 422, 'unprocessable');
+      expect(refused.body.errors).toEqual([{ in: 'body', field: 'userId', message: 'is not a known user' }]);
+      const own = await as(other.token).post('/orders').send({ currency: 'EUR', items }).expect(201);
+      expect(own.body).toMatchObject({ userId: other.userId, owner: { subject: expect.stringMatching(/^other-/) } });
+      const stranger = await issuer.person(`no-profile-${randomUUID()}`);
+      const none = await as(stranger).post('/orders').send({ currency: 'EUR', items });
+      expectProblem(none, 422, 'unprocessable');
+      expect(none.body.errors).toEqual([
+        { in: 'body', field: 'userId', message: 'is required: the caller has no user profile' },
+      ]);
+    });
+
+    it('lets only the owner and an administrator see, pay and cancel an order; to others it does not exist', async () => {
+      const order = await newOrder();
+      const other = await issuer.person(`other-${randomUUID()}`);
+      for (const res of [
+        await as(other).get(`/orders/${order.id}`),
+        await as(other)
+          .post(`/orders/${order.id}/pay`)
+          .send({ paymentMethod: { type: 'card', token: 'tok_visa' } }),
+        await as(other).post(`/orders/${order.id}/cancel`),
+      ]) {
+        expectProblem(res, 404, 'not-found');
+        expect(res.body.detail).toBe(`Order ${order.id} does not exist.`);
+      }
+      expect(await paymentsFor(order.id)).toEqual([]);
+      expect((await as(other).get('/orders').expect(200)).body.items).toEqual([]);
+      await as(admin).get(`/orders/${order.id}`).expect(200);
+      await as(admin).post(`/orders/${order.id}/cancel`).expect(200);
+      expect((await api().get(`/orders/${order.id}`).expect(200)).body.status).toBe('CANCELLED');
+    });
+
+    it('answers 401 without a token, before anything else, and 403 to a token without the scope', async () => {
+      const order = await newOrder();
+      for (const res of [
+        await as().get('/orders'),
+        await as().get(`/orders/${order.id}`),
+        await as().post('/orders').set('content-type', 'text/plain').send('x'),
+        await as().post(`/orders/${order.id}/pay`).send({}),
+        await as().post(`/orders/${order.id}/cancel`),
+      ]) {
+        expectProblem(res, 401, 'authentication-required');
+        expect(res.headers['www-authenticate']).toBe('Bearer realm="platform"');
+      }
+      const readOnly = await issuer.person('reader', { scope: 'orders:read' });
+      const refused = await as(readOnly).post('/orders').send({ currency: 'EUR', items });
+      expectProblem(refused, 403, 'insufficient-scope');
+      expect(refused.headers['www-authenticate']).toBe(
+        'Bearer realm="platform", error="insufficient_scope", scope="orders:write"',
+      );
+      // A workload token is no person: order-service's own token for itself is refused too.
+      expectProblem(await as(await issuer.workload('order-service')).get('/orders'), 403, 'insufficient-scope');
+    });
+
+    it('calls payment-service with its own workload token, never the person’s', async () => {
+      const order = await newOrder();
+      await pay(order.id).expect(200);
+      const sent = String(proxy.lastHeaders['authorization']).replace(/^Bearer /, '');
+      expect(sent).not.toBe(buyer);
+      const claims = JSON.parse(Buffer.from(sent.split('.')[1] as string, 'base64url').toString()) as object;
+      expect(claims).toMatchObject({ sub: ORDER_SERVICE_ACCOUNT, aud: 'payment-service' });
+    });
+  });
+
   describe('operations', () => {
     it('stays ready when a dependency is down: dependencies show in metrics and logs instead', async () => {
       proxy.set('unavailable');
@@ -341,13 +433,16 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
 describe('order-service with user-service down or hung', () => {
   it('answers 503 with Retry-After, fast, when user-service refuses connections', async () => {
     const service = await startTestService('pglite', {
+      issuer,
       userServiceUrl: 'http://127.0.0.1:9',
       paymentServiceUrl: 'http://127.0.0.1:9',
     });
     try {
+      const token = await issuer.person('ada');
       const started = performance.now();
       const res = await request(service.server)
         .post('/orders')
+        .set(bearer(token))
         .send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ type: 'urn:problem-type:dependency-unavailable', dependency: 'user-service' });
@@ -362,14 +457,17 @@ describe('order-service with user-service down or hung', () => {
   it('answers 503 within its timeouts when user-service never answers, writing nothing', async () => {
     const hung = await hangingServer();
     const service = await startTestService('pglite', {
+      issuer,
       userServiceUrl: hung.url,
       paymentServiceUrl: 'http://127.0.0.1:9',
       userServiceTimeoutMs: 200,
     });
     try {
+      const token = await issuer.person('ada');
       const started = performance.now();
       const res = await request(service.server)
         .post('/orders')
+        .set(bearer(token))
         .send({ userId: randomUUID(), currency: 'USD', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] });
       expect(res.status).toBe(503);
       expect(performance.now() - started).toBeLessThan(3 * 200 + 1_500);

@@ -5,9 +5,9 @@ import { paymentsApi } from './payments/payments.api';
 export const api = serviceApi({
   info: {
     title: 'payment-service',
-    version: '1.0.0',
+    version: '2.0.0',
     description:
-      'Idempotent card payments and refunds (`/payments`) behind a provider interface. Errors are RFC 9457 problem details (docs/errors.md).',
+      'Idempotent card payments and refunds (`/payments`) behind a provider interface: an internal ledger, called by order-service’s workload identity and administrators (docs/security.md). Errors are RFC 9457 problem details (docs/errors.md).',
   },
   operations: paymentsApi,
 });

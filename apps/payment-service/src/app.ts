@@ -1,3 +1,4 @@
+import type { Authenticator } from '@platform/auth';
 import type { ServiceRuntime } from '@platform/runtime';
 import { fastifyOptions, platform } from '@platform/runtime/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -7,13 +8,14 @@ import { paymentRoutes } from './payments/routes';
 
 export interface AppDependencies {
   readonly runtime: ServiceRuntime;
+  readonly auth: Authenticator;
   readonly payments: Payments;
 }
 
 /** The payment-service Fastify app, ready but not listening: tests inject, the server listens. */
-export async function buildApp({ runtime, payments }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ runtime, auth, payments }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions(runtime, { bodyLimitBytes: 100 * 1024, api }));
-  await app.register(platform, { runtime, api });
+  await app.register(platform, { runtime, api, auth });
   await app.register(paymentRoutes, { payments });
   await app.ready();
   return app;

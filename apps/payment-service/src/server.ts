@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { IdempotencyStore, startDatabase } from '@platform/persistence';
-import { createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
+import { createAuthenticator, createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
 import { buildApp } from './app';
 import { type Config, configSpec, SERVICE_NAME } from './config';
 import type { PaymentProvider } from './payments/provider';
@@ -28,7 +28,7 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const payments = new Payments(db, new PaymentRepository(db), idempotency, provider, {
     providerTimeoutMs: config.providerTimeoutMs,
   });
-  const app = await buildApp({ runtime, payments });
+  const app = await buildApp({ runtime, auth: createAuthenticator(config, runtime.logger), payments });
   runtime.onClose('fastify', () => app.close());
 
   const purge = setInterval(() => {

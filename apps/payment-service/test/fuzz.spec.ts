@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { bearer, TestIssuer } from '@platform/auth/testing';
 import { describeFinding, fuzz, type FuzzRequest, type FuzzTarget, httpSender } from '@platform/contracts/testing';
 import { api } from '../src/api';
 import { startTestService, type TestService } from './harness';
@@ -33,11 +34,13 @@ const REGRESSIONS: FuzzRequest[] = [
   { method: 'POST', path: '/payments', headers: { ...json, ...key }, body: '' },
 ];
 
+let issuer: TestIssuer;
 let service: TestService;
 let target: FuzzTarget;
 
 beforeAll(async () => {
-  service = await startTestService('pglite');
+  issuer = await TestIssuer.start();
+  service = await startTestService('pglite', issuer);
   await service.app.listen({ port: 0, host: '127.0.0.1' });
   const send = httpSender(`http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`);
   target = {
@@ -45,9 +48,22 @@ beforeAll(async () => {
     send,
     logs: () => service.logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     metrics: async () => String((await send({ method: 'GET', path: '/metrics', headers: {} })).body),
+    headers: bearer(await issuer.workload('payment-service')),
+    // Every kind of caller: order-service, an administrator, a person, another pod, no token, a forged one.
+    callers: [
+      bearer(await issuer.workload('payment-service')),
+      bearer(await issuer.admin()),
+      bearer(await issuer.person('fuzz-person')),
+      bearer(await issuer.workload('payment-service', 'system:serviceaccount:default:default')),
+      { authorization: '' },
+      bearer(`${(await issuer.workload('payment-service')).slice(0, -8)}AAAAAAAA`),
+    ],
   };
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  await issuer.close();
+});
 
 it('keeps every rule under generated valid and broken requests, and for every case it once broke', async () => {
   const findings = await fuzz(target, { seed: SEED, runs: 1_000, regressions: REGRESSIONS });

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { Authenticator } from '@platform/auth';
+import type { TestIssuer } from '@platform/auth/testing';
 import { type Engine, IdempotencyStore } from '@platform/persistence';
 import { serviceContext, type ServiceContext } from '@platform/persistence/testing';
 import type { FastifyInstance } from 'fastify';
@@ -12,9 +14,10 @@ export interface TestService extends ServiceContext {
   provider: SandboxProvider;
 }
 
-/** The real app on a fresh, migrated database of the given engine, with the sandbox provider. */
+/** The real app on a fresh, migrated database of the given engine, with the sandbox provider, trusting a real issuer. */
 export async function startTestService(
   engine: Engine,
+  issuer: TestIssuer,
   options: { providerTimeoutMs?: number } = {},
 ): Promise<TestService> {
   const context = await serviceContext({
@@ -32,7 +35,8 @@ export async function startTestService(
       providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
     },
   );
-  const app = await buildApp({ runtime: context.runtime, payments });
+  const auth = new Authenticator(issuer.trust('payment-service'));
+  const app = await buildApp({ runtime: context.runtime, auth, payments });
   return {
     ...context,
     app,

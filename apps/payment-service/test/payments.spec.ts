@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bearer, TestIssuer } from '@platform/auth/testing';
 import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
@@ -16,13 +17,24 @@ const body = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe.each(testEngines())('payment-service API on %s', (engine) => {
+  let issuer: TestIssuer;
   let service: TestService;
+  let orderService: string;
   beforeAll(async () => {
-    service = await startTestService(engine, { providerTimeoutMs: 1_000 });
+    issuer = await TestIssuer.start();
+    service = await startTestService(engine, issuer, { providerTimeoutMs: 1_000 });
+    orderService = await issuer.workload('payment-service');
   });
-  afterAll(() => service.close());
+  afterAll(async () => {
+    await service.close();
+    await issuer.close();
+  });
 
-  const api = () => checkedAgent(request(service.app.server), checker);
+  /** An agent for the caller with this token (none: no Authorization header). */
+  const as = (token?: string) =>
+    checkedAgent(request(service.app.server), checker, token === undefined ? {} : bearer(token));
+  /** order-service, the one workload allowed to move money. */
+  const api = () => as(orderService);
   // Every response these tests see must be one the service's OpenAPI document allows.
   const checker = new ContractChecker(contract.document);
   afterEach(() => expect(checker.violations.splice(0)).toEqual([]));
@@ -285,6 +297,44 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
         400,
         'validation-error',
       );
+    });
+  });
+
+  describe('who may move money', () => {
+    it('charges and refunds for order-service only; administrators read and refund; people get 403', async () => {
+      const admin = await issuer.admin();
+      const person = await issuer.person('ada');
+      const stranger = await issuer.workload('payment-service', 'system:serviceaccount:default:default');
+      for (const token of [person, admin, stranger]) {
+        const refused = await as(token).post('/payments').set('idempotency-key', randomUUID()).send(body());
+        expectProblem(refused, 403, 'insufficient-scope');
+      }
+      const paid = (await pay(body()).expect(201)).body;
+      expectProblem(await as(person).get(`/payments/${paid.id}`), 403, 'insufficient-scope');
+      expectProblem(
+        await as(person).post(`/payments/${paid.id}/refunds`).set('idempotency-key', randomUUID()),
+        403,
+        'insufficient-scope',
+      );
+      expectProblem(await as(stranger).get(`/payments/${paid.id}`), 403, 'insufficient-scope');
+      await as(admin).get(`/payments/${paid.id}`).expect(200, paid);
+      await as(admin).get(`/payments?reference=${paid.reference}`).expect(200);
+      await as(admin).post(`/payments/${paid.id}/refunds`).set('idempotency-key', randomUUID()).expect(201);
+      expect(await paymentRows(paid.reference)).toEqual([{ status: 'REFUNDED' }]);
+    });
+
+    it('answers 401 without a token, or with a token for another audience, charging nothing', async () => {
+      const reference = `order-${randomUUID()}`;
+      const noToken = await as().post('/payments').set('idempotency-key', randomUUID()).send(body({ reference }));
+      expectProblem(noToken, 401, 'authentication-required');
+      expect(noToken.headers['www-authenticate']).toBe('Bearer realm="platform"');
+      const elsewhere = await issuer.workload('user-service');
+      const wrongAudience = await as(elsewhere)
+        .post('/payments')
+        .set('idempotency-key', randomUUID())
+        .send(body({ reference }));
+      expectProblem(wrongAudience, 401, 'invalid-token');
+      expect(await paymentRows(reference)).toEqual([]);
     });
   });
 

@@ -12,6 +12,7 @@ import {
   builtServiceArgs,
 } from '@platform/testing';
 import pg from 'pg';
+import { TestIdentity } from './identity';
 
 // PostgreSQL goes away in the middle of traffic and comes back. Requests fail fast with a 503
 // problem, readiness is 503, the processes stay up; when the server is back every service recovers
@@ -32,6 +33,10 @@ let dir: string;
 let port: number;
 let adminUrl: string;
 const urls: Record<string, string> = {};
+let identity: TestIdentity;
+/** The person placing orders, and order-service's own token for payment-service. */
+let buyer: Record<string, string>;
+let orderService: Record<string, string>;
 const children: Record<string, RunningProcess> = {};
 const databaseUrl = (service: string) => adminUrl.replace(/\/postgres$/, `/${service.replace('-service', '')}_db`);
 
@@ -47,6 +52,7 @@ async function startService(name: string, env: Record<string, string> = {}) {
       DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
       DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
       LOG_LEVEL: 'error',
+      ...identity.env(name),
       ...env,
     },
     keepLines: 100,
@@ -55,7 +61,7 @@ async function startService(name: string, env: Record<string, string> = {}) {
   await waitForHttp(`${urls[name]}/health/ready`, { process: children[name], timeoutMs: 60_000 });
 }
 
-const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
+const post = async (url: string, body: unknown, headers: Record<string, string> = buyer) => {
   const started = performance.now();
   const res = await fetch(url, {
     method: 'POST',
@@ -77,6 +83,9 @@ if (!hasPostgres)
 (hasPostgres ? describe : () => undefined)('a PostgreSQL outage in the middle of traffic', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'outage-pg-'));
+    identity = await TestIdentity.start();
+    buyer = await identity.person(`outage-${randomUUID()}`);
+    orderService = await identity.workload('payment-service');
     port = await freePort();
     adminUrl = execFileSync(SCRIPT, ['start', dir, String(port)], { encoding: 'utf8' }).trim();
     const admin = new pg.Client({ connectionString: adminUrl });
@@ -95,6 +104,7 @@ if (!hasPostgres)
   afterAll(async () => {
     await Promise.all(Object.values(children).map((child) => child.stop('SIGTERM')));
     if (existsSync(join(dir, 'postmaster.pid'))) execFileSync(SCRIPT, ['stop', dir]);
+    await identity.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -133,11 +143,15 @@ if (!hasPostgres)
     // During the outage: fast 503 problems everywhere, readiness 503, nobody died.
     const during = [
       await order(),
-      await post(`${urls['user-service']}/users`, { email: `down-${randomUUID()}@example.com`, name: 'Down' }),
+      await post(
+        `${urls['user-service']}/users`,
+        { email: `down-${randomUUID()}@example.com`, name: 'Down' },
+        await identity.person(`down-${randomUUID()}`),
+      ),
       await post(
         `${urls['payment-service']}/payments`,
         { amountCents: 100, currency: 'EUR', reference: 'down', method: { type: 'card', token: 'tok_visa' } },
-        { 'idempotency-key': randomUUID() },
+        { ...orderService, 'idempotency-key': randomUUID() },
       ),
     ];
     for (const result of during) {

@@ -10,7 +10,9 @@ import {
   WORKSPACE_ROOT,
   builtServiceArgs,
 } from '@platform/testing';
+import { base64url } from 'jose';
 import fc from 'fast-check';
+import { TestIdentity } from './identity';
 
 // Garbage at every endpoint of every service: a fixed list of known-nasty inputs plus a generated
 // corpus. Never a 5xx, never a crash, always problem details, no prototype pollution, and memory
@@ -23,6 +25,9 @@ interface Service {
 const services: Record<string, Service> = {};
 const tried: Record<string, number> = {};
 let dataRoot: string;
+let identity: TestIdentity;
+/** A caller each service lets through to validation: an administrator, or order-service for payments. */
+const callers: Record<string, Record<string, string>> = {};
 
 async function start(name: string, env: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
@@ -35,6 +40,7 @@ async function start(name: string, env: Record<string, string> = {}): Promise<Se
       DATA_DIR: join(dataRoot, name),
       LOG_LEVEL: 'warn',
       NODE_OPTIONS: '--max-old-space-size=64 --max-semi-space-size=2',
+      ...identity.env(name),
       ...env,
     },
     keepLines: 200,
@@ -49,6 +55,11 @@ const rssKiB = (s: Service) =>
 
 beforeAll(async () => {
   dataRoot = mkdtempSync(join(tmpdir(), 'hostile-'));
+  identity = await TestIdentity.start();
+  const admin = await identity.admin();
+  callers['user-service'] = admin;
+  callers['order-service'] = admin;
+  callers['payment-service'] = await identity.workload('payment-service');
   const [users, payments] = await Promise.all([start('user-service'), start('payment-service')]);
   services['user-service'] = users;
   services['payment-service'] = payments;
@@ -60,6 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const codes = await Promise.all(Object.values(services).map((s) => s.process.stop('SIGTERM')));
+  await identity.close();
   rmSync(dataRoot, { recursive: true, force: true });
   const out = join(WORKSPACE_ROOT, 'dist/resilience');
   mkdirSync(out, { recursive: true });
@@ -180,7 +192,11 @@ async function hit(
   try {
     res = await fetch(`${services[service]?.url}${path}`, {
       method,
-      headers: { ...(body ? { 'content-type': body.contentType ?? 'application/json' } : {}), ...headers },
+      headers: {
+        ...callers[service],
+        ...(body ? { 'content-type': body.contentType ?? 'application/json' } : {}),
+        ...headers,
+      },
       body: body?.raw,
     });
   } catch (error) {
@@ -225,6 +241,39 @@ const ENDPOINTS: [string, string, string][] = [
   ['payment-service', 'POST', '/payments/{id}/refunds'],
 ];
 
+/** Tokens made to hurt: huge, deeply nested, of the wrong types, unsigned, or not tokens at all. */
+async function abusiveTokens(audience: string): Promise<string[]> {
+  const issuer = identity.issuer;
+  const now = Math.floor(Date.now() / 1000);
+  const nested = (depth: number) => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+  const unsigned = (claims: object) =>
+    `${base64url.encode(JSON.stringify({ alg: 'none' }))}.${base64url.encode(JSON.stringify(claims))}.`;
+  const sign = (extra: Record<string, unknown>) => issuer.person('hostile', { aud: audience, extra });
+  return [
+    'x'.repeat(7_000),
+    `${'a'.repeat(3_000)}.${'b'.repeat(3_000)}.${'c'.repeat(1_000)}`,
+    '....',
+    'e30.e30.e30',
+    unsigned({ iss: issuer.url, sub: 'root', aud: audience, exp: now + 600, scope: 'platform:admin' }),
+    `${base64url.encode('{"alg":"RS256","kid":' + '['.repeat(3_000) + ']'.repeat(3_000) + '}')}.e30.sig`,
+    await sign({ deep: nested(500) }),
+    await sign({ sub: 42 }),
+    await sign({ sub: { id: 'x' } }),
+    await sign({ sub: 'nul\u0000byte' }),
+    await sign({ scope: { admin: true } }),
+    await sign({ scope: 'platform:admin '.repeat(300) }),
+    await sign({ scp: [1, 2, 3] }),
+    await sign({ aud: 12 }),
+    await sign({ exp: 'tomorrow' }),
+    await sign({ nbf: [now] }),
+    await sign({ iss: ['a', 'b'] }),
+  ];
+}
+
 describe('hostile input', () => {
   const baseline: Record<string, number> = {};
   beforeAll(() => {
@@ -256,10 +305,27 @@ describe('hostile input', () => {
     120_000,
   );
 
+  it.each(ENDPOINTS)(
+    '%s %s %s answers abusive bearer tokens with 401 or 403 problem details, never 5xx',
+    async (service, method, template) => {
+      const audience = service === 'payment-service' ? 'payment-service' : 'platform-api';
+      const path = template.replace('{id}', randomUUID());
+      for (const token of await abusiveTokens(audience)) {
+        await hit(template, service, method, path, method === 'GET' ? undefined : { raw: '{}' }, {
+          authorization: `Bearer ${token}`,
+        });
+      }
+      for (const authorization of ['Bearer', 'Basic abc', 'bearer  ' + 'x'.repeat(100), 'Bearer a\tb', 'Bearer 😀']) {
+        await hit(template, service, method, path, undefined, { authorization });
+      }
+    },
+    60_000,
+  );
+
   it('leaves no prototype polluted and every service still serving normally', async () => {
     const user = await fetch(`${services['user-service']?.url}/users`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await identity.person(`after-${randomUUID()}`)) },
       body: JSON.stringify({ email: `after-${randomUUID()}@example.com`, name: 'After' }),
     });
     expect(user.status).toBe(201);
@@ -268,6 +334,7 @@ describe('hostile input', () => {
       'email',
       'id',
       'name',
+      'owner',
       'updatedAt',
     ]);
     for (const service of Object.values(services)) {

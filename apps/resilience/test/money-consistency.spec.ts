@@ -10,6 +10,7 @@ import {
   WORKSPACE_ROOT,
   builtServiceArgs,
 } from '@platform/testing';
+import { TestIdentity } from './identity';
 
 // Many clients creating, paying (some retrying with the same key, some with declined cards, some
 // racing each other) and cancelling at once. Afterwards no order is charged twice, every PAID or
@@ -18,6 +19,10 @@ const ORDERS = 24;
 let dataRoot: string;
 const urls: Record<string, string> = {};
 const children: RunningProcess[] = [];
+let identity: TestIdentity;
+/** The buyer of every order; an administrator reads the payments. */
+let buyer: Record<string, string>;
+let admin: Record<string, string>;
 
 async function start(name: string, env: Record<string, string> = {}) {
   const port = await freePort();
@@ -29,6 +34,7 @@ async function start(name: string, env: Record<string, string> = {}) {
       HOST: '127.0.0.1',
       DATA_DIR: join(dataRoot, name),
       LOG_LEVEL: 'error',
+      ...identity.env(name),
       ...env,
     },
     keepLines: 100,
@@ -41,7 +47,7 @@ async function start(name: string, env: Record<string, string> = {}) {
 const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
   const res = await fetch(url, {
     method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...buyer, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -55,6 +61,9 @@ function random(seed: number) {
 
 beforeAll(async () => {
   dataRoot = mkdtempSync(join(tmpdir(), 'money-'));
+  identity = await TestIdentity.start();
+  buyer = await identity.person(`money-${randomUUID()}`);
+  admin = await identity.admin();
   await Promise.all([start('user-service'), start('payment-service')]);
   await start('order-service', {
     USER_SERVICE_URL: urls['user-service'] as string,
@@ -64,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const codes = await Promise.all(children.map((child) => child.stop('SIGTERM')));
+  await identity.close();
   rmSync(dataRoot, { recursive: true, force: true });
   expect(codes).toEqual([0, 0, 0]);
 });
@@ -128,9 +138,9 @@ it('never charges an order twice and keeps orders, payments and refunds in agree
       paymentId: string | null;
       refundId: string | null;
     };
-    const payments = (await call('GET', `${urls['payment-service']}/payments?reference=${order.id}&limit=100`)).body[
-      'items'
-    ] as {
+    const payments = (
+      await call('GET', `${urls['payment-service']}/payments?reference=${order.id}&limit=100`, undefined, admin)
+    ).body['items'] as {
       id: string;
       status: string;
       amountCents: number;

@@ -9,6 +9,7 @@ import {
   WORKSPACE_ROOT,
   builtServiceArgs,
 } from '@platform/testing';
+import { TestIdentity } from './identity';
 import { loop, send } from './load';
 
 // A deploy as Kubernetes does it: SIGTERM while clients keep sending. Every request the service
@@ -28,9 +29,14 @@ describe.each(Object.entries(services))('%s under load, then SIGTERM', (service,
   let dataDir: string;
   let child: RunningProcess;
   let base: string;
+  let identity: TestIdentity;
+  /** A caller the list may answer 200: an administrator, or order-service for payments. */
+  let caller: Record<string, string>;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), `${service}-shutdown-`));
+    identity = await TestIdentity.start();
+    caller = service === 'payment-service' ? await identity.workload('payment-service') : await identity.admin();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const dist = join(WORKSPACE_ROOT, 'dist/apps', service);
@@ -43,12 +49,14 @@ describe.each(Object.entries(services))('%s under load, then SIGTERM', (service,
         LOG_LEVEL: 'warn',
         SHUTDOWN_DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
         SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+        ...identity.env(service),
       },
     });
     await waitForHttp(`${base}/health/ready`, { process: child, timeoutMs: 60_000 });
   }, 90_000);
   afterAll(async () => {
     await child.stop('SIGKILL');
+    await identity.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -59,7 +67,7 @@ describe.each(Object.entries(services))('%s under load, then SIGTERM', (service,
 
     const traffic = loop(
       CONCURRENCY,
-      (agent) => send(agent, `${base}${path}`),
+      (agent) => send(agent, `${base}${path}`, 'GET', undefined, caller),
       () => exited,
     );
     const readiness = loop(

@@ -1,15 +1,41 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SCOPES } from '@platform/auth';
+import type { OpenApiDocument } from '@platform/contracts';
+import { ContractChecker } from '@platform/contracts/testing';
 import { type RunningStack, startStack } from '@platform/local-stack';
-import { OtlpReceiver } from '@platform/testing';
+import { OtlpReceiver, WORKSPACE_ROOT } from '@platform/testing';
 
-// The whole system as `npm start` runs it (built services, embedded databases, the edge), on free
-// ports, with tracing on and an in-process OTLP receiver. Every call goes through the edge.
+// The whole system as `npm start` runs it (built services, embedded databases, the edge, the local
+// issuer), on free ports, with tracing on and an in-process OTLP receiver. Every call goes through
+// the edge with a real token, and every answer is held to the committed contract of its service.
 let stack: RunningStack;
 let receiver: OtlpReceiver;
 let dataRoot: string;
+/** The person most journeys are made by, and an administrator. */
+let ada: Record<string, string>;
+let admin: Record<string, string>;
+
+const checkers = Object.fromEntries(
+  ['users', 'orders', 'payments'].map((resource) => {
+    const service = resource.replace(/s$/, '') + '-service';
+    const file = join(WORKSPACE_ROOT, 'docs/api', `${service}.openapi.json`);
+    return [`/${resource}`, new ContractChecker(JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument)];
+  }),
+);
+afterEach(() => {
+  for (const checker of Object.values(checkers)) expect(checker.violations.splice(0)).toEqual([]);
+});
+
+const token = async (subject: string, scopes: string[] = []) => ({
+  authorization: `Bearer ${await stack.issuer.sign({
+    sub: subject,
+    aud: 'platform-api',
+    scope: ['users:read', 'users:write', 'orders:read', 'orders:write', ...scopes].join(' '),
+  })}`,
+});
 
 beforeAll(async () => {
   dataRoot = mkdtempSync(join(tmpdir(), 'system-e2e-'));
@@ -20,6 +46,9 @@ beforeAll(async () => {
     dataRoot,
     env: { LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' },
   });
+  ada = await token(`ada-${randomUUID()}`);
+  admin = await token(`admin-${randomUUID()}`, [SCOPES.admin]);
+  await call('POST', '/users', { email: `ada-${randomUUID()}@example.com`, name: 'Ada' }, ada);
 }, 120_000);
 
 afterAll(async () => {
@@ -35,11 +64,12 @@ interface Reply<T = Record<string, unknown>> {
   body: T;
 }
 
+/** A call through the edge, its answer checked against the contract of the service that owns the path. */
 async function call<T = Record<string, unknown>>(
   method: string,
   path: string,
   body?: unknown,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = ada,
 ): Promise<Reply<T>> {
   const res = await fetch(`${stack.edgeUrl}${path}`, {
     method,
@@ -47,42 +77,74 @@ async function call<T = Record<string, unknown>>(
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text === '' ? {} : JSON.parse(text)) as T };
+  const parsed = (text === '' ? undefined : JSON.parse(text)) as T | undefined;
+  const checker = Object.entries(checkers).find(
+    ([prefix]) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`),
+  )?.[1];
+  checker?.check({
+    method,
+    path,
+    status: res.status,
+    headers: Object.fromEntries(res.headers.entries()),
+    body: parsed,
+  });
+  return { status: res.status, headers: res.headers, body: (parsed ?? {}) as T };
 }
 
-const newUser = async () =>
-  (await call<{ id: string }>('POST', '/users', { email: `e2e-${randomUUID()}@example.com`, name: 'E2E Buyer' })).body
-    .id;
-const newOrder = async (userId: string) => {
-  const res = await call<{ id: string; totalCents: number; status: string }>('POST', '/orders', {
-    userId,
-    currency: 'GBP',
-    items: [
-      { sku: 'TEA-1', quantity: 3, unitPriceCents: 450 },
-      { sku: 'MUG-2', quantity: 1, unitPriceCents: 1299 },
-    ],
-  });
+/** A new person with a user profile: their headers and their user's id. */
+const newPerson = async () => {
+  const headers = await token(`e2e-${randomUUID()}`);
+  const res = await call<{ id: string }>(
+    'POST',
+    '/users',
+    { email: `e2e-${randomUUID()}@example.com`, name: 'E2E Buyer' },
+    headers,
+  );
+  expect(res.status).toBe(201);
+  return { headers, userId: res.body.id };
+};
+const newOrder = async (headers: Record<string, string> = ada) => {
+  const res = await call<{ id: string; totalCents: number; status: string }>(
+    'POST',
+    '/orders',
+    {
+      currency: 'GBP',
+      items: [
+        { sku: 'TEA-1', quantity: 3, unitPriceCents: 450 },
+        { sku: 'MUG-2', quantity: 1, unitPriceCents: 1299 },
+      ],
+    },
+    headers,
+  );
   expect(res.status).toBe(201);
   return res.body;
 };
-const pay = (orderId: string, token = 'tok_visa', headers: Record<string, string> = {}) =>
-  call<Record<string, unknown>>('POST', `/orders/${orderId}/pay`, { paymentMethod: { type: 'card', token } }, headers);
+const pay = (orderId: string, card = 'tok_visa', headers: Record<string, string> = {}, as = ada) =>
+  call<Record<string, unknown>>(
+    'POST',
+    `/orders/${orderId}/pay`,
+    { paymentMethod: { type: 'card', token: card } },
+    { ...as, ...headers },
+  );
 const paymentsOf = async (orderId: string) =>
   (
     await call<{ items: { id: string; status: string; amountCents: number; currency: string }[] }>(
       'GET',
       `/payments?reference=${orderId}`,
+      undefined,
+      admin,
     )
   ).body.items;
 
 describe('journeys through the edge', () => {
-  it('create a user, order for them, pay once, then cancel and get refunded', async () => {
-    const userId = await newUser();
-    expect((await call('GET', `/users/${userId}`)).status).toBe(200);
-    const order = await newOrder(userId);
+  it('sign in, create a profile, order, pay once, then cancel and get refunded', async () => {
+    const { headers, userId } = await newPerson();
+    expect((await call('GET', '/users/me', undefined, headers)).body).toMatchObject({ id: userId });
+    const order = await newOrder(headers);
+    expect(order).toMatchObject({ userId });
     expect(order).toMatchObject({ status: 'PENDING', totalCents: 3 * 450 + 1299 });
 
-    const paid = await pay(order.id);
+    const paid = await pay(order.id, 'tok_visa', {}, headers);
     expect(paid.status).toBe(200);
     expect(paid.body).toMatchObject({ status: 'PAID', paymentId: expect.any(String) });
     const payments = await paymentsOf(order.id);
@@ -95,14 +157,65 @@ describe('journeys through the edge', () => {
       }),
     ]);
 
-    const cancelled = await call('POST', `/orders/${order.id}/cancel`);
+    const cancelled = await call('POST', `/orders/${order.id}/cancel`, undefined, headers);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({
       status: 'CANCELLED',
       paymentId: paid.body['paymentId'],
       refundId: expect.any(String),
     });
-    expect((await call('GET', `/payments/${paid.body['paymentId']}`)).body).toMatchObject({ status: 'REFUNDED' });
+    expect((await call('GET', `/payments/${paid.body['paymentId']}`, undefined, admin)).body).toMatchObject({
+      status: 'REFUNDED',
+    });
+  });
+
+  it('keeps each person to their own: B can neither see, pay nor cancel A’s order, nor order for A', async () => {
+    const a = await newPerson();
+    const b = await newPerson();
+    const order = await newOrder(a.headers);
+    for (const res of [
+      await call('GET', `/orders/${order.id}`, undefined, b.headers),
+      await pay(order.id, 'tok_visa', {}, b.headers),
+      await call('POST', `/orders/${order.id}/cancel`, undefined, b.headers),
+      await call('GET', `/users/${a.userId}`, undefined, b.headers),
+    ]) {
+      expect(res.status).toBe(404);
+    }
+    expect((await call('GET', '/orders', undefined, b.headers)).body).toEqual({ items: [], nextCursor: null });
+    const forA = await call(
+      'POST',
+      '/orders',
+      { userId: a.userId, currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPriceCents: 100 }] },
+      b.headers,
+    );
+    expect(forA.status).toBe(422);
+    expect(await paymentsOf(order.id)).toEqual([]);
+    expect((await call('GET', `/orders/${order.id}`, undefined, a.headers)).body).toMatchObject({ status: 'PENDING' });
+    // People never move money directly; only order-service's workload identity (and administrators, to refund) do.
+    const direct = await call(
+      'POST',
+      '/payments',
+      { amountCents: 100, currency: 'EUR', reference: order.id, method: { type: 'card', token: 'tok_visa' } },
+      { ...b.headers, 'idempotency-key': randomUUID() },
+    );
+    expect(direct.status).toBe(403);
+  });
+
+  it('answers every API path without a token with 401 and a bearer challenge, and finds the issuer at /auth', async () => {
+    for (const [method, path] of [
+      ['GET', '/users'],
+      ['GET', `/users/${randomUUID()}`],
+      ['POST', '/orders'],
+      ['GET', `/orders/${randomUUID()}`],
+      ['POST', '/payments'],
+      ['POST', `/payments/${randomUUID()}/refunds`],
+    ] as const) {
+      const res = await call(method, path, method === 'POST' ? {} : undefined, {});
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="platform"');
+    }
+    const discovery = await (await fetch(`${stack.edgeUrl}/auth/.well-known/openid-configuration`)).json();
+    expect(discovery).toMatchObject({ issuer: `${stack.edgeUrl}/auth`, jwks_uri: `${stack.edgeUrl}/auth/jwks.json` });
   });
 
   it('refuses an order for an unknown user with 422', async () => {
@@ -116,7 +229,7 @@ describe('journeys through the edge', () => {
   });
 
   it('answers a declined card with 402 and leaves the order payable', async () => {
-    const order = await newOrder(await newUser());
+    const order = await newOrder();
     const declined = await pay(order.id, 'tok_insufficientFunds');
     expect(declined.status).toBe(402);
     expect(declined.body).toMatchObject({
@@ -129,7 +242,7 @@ describe('journeys through the edge', () => {
   });
 
   it('answers a retried pay request (same Idempotency-Key) with the same paid order and one charge', async () => {
-    const order = await newOrder(await newUser());
+    const order = await newOrder();
     const key = randomUUID();
     const first = await pay(order.id, 'tok_visa', { 'idempotency-key': key });
     const retry = await pay(order.id, 'tok_visa', { 'idempotency-key': key });
@@ -141,7 +254,7 @@ describe('journeys through the edge', () => {
 
   it('answers errors from every service as problem details with security headers', async () => {
     for (const path of [`/users/${randomUUID()}`, `/orders/${randomUUID()}`, `/payments/${randomUUID()}`]) {
-      const res = await call('GET', path);
+      const res = await call('GET', path, undefined, admin);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({
@@ -164,9 +277,14 @@ describe('journeys through the edge', () => {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ type: 'urn:problem-type:validation-error', errors: expect.any(Array) });
     }
-    const payment = await call('POST', '/payments', {}, { 'idempotency-key': 'k' });
-    expect(payment.status).toBe(400);
-    expect(payment.body).toMatchObject({ type: 'urn:problem-type:validation-error', errors: expect.any(Array) });
+    const refund = await call(
+      'POST',
+      `/payments/${randomUUID()}/refunds`,
+      { a: 1 },
+      { ...admin, 'idempotency-key': 'k' },
+    );
+    expect(refund.status).toBe(400);
+    expect(refund.body).toMatchObject({ type: 'urn:problem-type:validation-error', errors: expect.any(Array) });
   });
 
   it('answers the edge health check itself and 404 for paths no service owns', async () => {
@@ -176,7 +294,7 @@ describe('journeys through the edge', () => {
   });
 
   it('joins one pay request into one trace across order-service and payment-service', async () => {
-    const order = await newOrder(await newUser());
+    const order = await newOrder();
     expect((await pay(order.id)).status).toBe(200);
     const orderSpan = await receiver.waitFor(
       (s) => s.service === 'order-service' && s.kind === 2 && s.attributes['http.route'] === '/orders/:id/pay',

@@ -5,8 +5,9 @@ import { usersApi } from './users/users.api';
 export const api = serviceApi({
   info: {
     title: 'user-service',
-    version: '1.0.0',
-    description: 'User accounts (`/users`). Errors are RFC 9457 problem details (docs/errors.md).',
+    version: '2.0.0',
+    description:
+      'People’s user profiles (`/users`). Every operation needs a bearer token (docs/security.md); errors are RFC 9457 problem details (docs/errors.md).',
   },
   operations: usersApi,
 });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { startDatabase } from '@platform/persistence';
-import { createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
+import { createAuthenticator, createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
 import { buildApp } from './app';
 import { configSpec, SERVICE_NAME } from './config';
 import { UserRepository } from './users/user-repository';
@@ -12,7 +12,8 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const config = loadConfig(configSpec, environment);
   const runtime = createRuntime({ service: SERVICE_NAME, ...config });
   const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
-  const app = buildApp({ runtime, users: new Users(new UserRepository(db)) });
+  const auth = createAuthenticator(config, runtime.logger);
+  const app = buildApp({ runtime, auth, users: new Users(new UserRepository(db)) });
   await runtime.listen(createServer(app), config.port, config.host);
   return runtime;
 }

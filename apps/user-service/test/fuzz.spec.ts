@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bearer, TestIssuer } from '@platform/auth/testing';
 import { describeFinding, fuzz, type FuzzRequest, type FuzzTarget, httpSender } from '@platform/contracts/testing';
 import { api } from '../src/api';
 import { startTestService, type TestService } from './harness';
@@ -28,12 +29,14 @@ const REGRESSIONS: FuzzRequest[] = [
   { method: 'GET', path: '/users/%ff%fe', headers: {} },
 ];
 
+let issuer: TestIssuer;
 let service: TestService;
 let server: Server;
 let target: FuzzTarget;
 
 beforeAll(async () => {
-  service = await startTestService('pglite');
+  issuer = await TestIssuer.start();
+  service = await startTestService('pglite', issuer);
   server = createServer(service.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const send = httpSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -42,11 +45,22 @@ beforeAll(async () => {
     send,
     logs: () => service.logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     metrics: async () => String((await send({ method: 'GET', path: '/metrics', headers: {} })).body),
+    headers: bearer(await issuer.admin()),
+    // Every kind of caller: an administrator, a person, order-service, another pod, no token, a forged one.
+    callers: [
+      bearer(await issuer.admin()),
+      bearer(await issuer.person('fuzz-person')),
+      bearer(await issuer.workload('user-service')),
+      bearer(await issuer.workload('user-service', 'system:serviceaccount:default:default')),
+      { authorization: '' },
+      bearer(`${(await issuer.admin()).slice(0, -8)}AAAAAAAA`),
+    ],
   };
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await service.close();
+  await issuer.close();
 });
 
 it('keeps every rule under generated valid and broken requests, and for every case it once broke', async () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bearer, TestIssuer } from '@platform/auth/testing';
 import { createTestDatabase, itOnPostgres } from '@platform/persistence/testing';
 import type { ServiceRuntime } from '@platform/runtime';
 import { bundleForNode, freePort, startNode, testBundlePath, waitForHttp } from '@platform/testing';
@@ -10,21 +11,28 @@ const baseUrl = (runtime: ServiceRuntime) => `http://127.0.0.1:${runtime.address
 const quiet = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
 
 describe('user-service process', () => {
-  it('keeps users across a restart on the embedded engine', async () => {
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+  });
+  afterAll(() => issuer.close());
+
+  it('keeps users across a restart on the embedded engine, trusting the issuer it is configured with', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'user-service-'));
+    const auth = bearer(await issuer.person('kept'));
     try {
-      const first = await start({ ...quiet, DATA_DIR: dataDir });
+      const first = await start({ ...quiet, ...issuer.environment(), DATA_DIR: dataDir });
       const created = await fetch(`${baseUrl(first)}/users`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ email: 'kept@example.com', name: 'Kept' }),
       });
       expect(created.status).toBe(201);
       const user = (await created.json()) as { id: string };
       expect(await first.shutdown()).toBe(0);
 
-      const second = await start({ ...quiet, DATA_DIR: dataDir });
-      const read = await fetch(`${baseUrl(second)}/users/${user.id}`);
+      const second = await start({ ...quiet, ...issuer.environment(), DATA_DIR: dataDir });
+      const read = await fetch(`${baseUrl(second)}/users/${user.id}`, { headers: auth });
       expect(read.status).toBe(200);
       expect(await read.json()).toEqual(user);
       expect(await second.shutdown()).toBe(0);
@@ -60,11 +68,16 @@ describe('user-service main', () => {
 
   it('stops at once with one line naming a bad variable, and exit code 78', async () => {
     const child = startNode([main], {
-      env: { PATH: process.env['PATH'], PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db' },
+      env: {
+        PATH: process.env['PATH'],
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://u:secret@h/db',
+        OIDC_ISSUER_URL: 'http://issuer.example.com',
+      },
     });
     expect(await child.exited).toBe(78);
     expect(child.stderr.filter(Boolean)).toEqual([
-      'Invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty"); DATABASE_URL must use postgres or postgresql.',
+      'Invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty"); DATABASE_URL must use postgres or postgresql; OIDC_ISSUER_URL must be an https URL without query or fragment (http only on a loopback host) (got "http://issuer.example.com").',
     ]);
   });
 

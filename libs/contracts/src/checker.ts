@@ -128,20 +128,26 @@ interface SuperagentResponse {
 interface SuperagentTest {
   method: string;
   url: string;
+  set(headers: Record<string, string>): SuperagentTest;
   on(event: 'response', listener: (res: SuperagentResponse) => void): unknown;
 }
 
 /**
  * A supertest agent (`request(app)`) whose every response is checked against the document: the
  * tests go on as they are written, and `checker.violations` lists what broke the contract.
+ * `headers` go on every request (`Authorization` of the caller the agent stands for).
  */
-export function checkedAgent<T extends object>(agent: T, checker: ContractChecker): T {
+export function checkedAgent<T extends object>(
+  agent: T,
+  checker: ContractChecker,
+  headers: Record<string, string> = {},
+): T {
   return new Proxy(agent, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function' || typeof property !== 'string' || !HTTP_METHODS.has(property)) return value;
       return (...args: unknown[]) => {
-        const test = (value as (...a: unknown[]) => SuperagentTest).apply(target, args);
+        const test = (value as (...a: unknown[]) => SuperagentTest).apply(target, args).set(headers);
         test.on('response', (res) => {
           const url = new URL(test.url, 'http://localhost');
           checker.check({

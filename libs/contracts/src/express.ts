@@ -1,3 +1,4 @@
+import { principalOf } from '@platform/auth';
 import { type Request, type Response, Router } from 'express';
 import { colonPath, type Input, type OperationSpec } from './operation';
 import type { OpenApiDocument } from './openapi';
@@ -18,7 +19,13 @@ export type OperationHandler<Op extends OperationSpec> = (
 export function route<Op extends OperationSpec>(router: Router, op: Op, handler: OperationHandler<Op>): Router {
   const validate = requestValidator(op);
   return router[op.method](colonPath(op.path), async (req, res) => {
-    const input = validate({ params: req.params, query: req.query, headers: req.headers, body: req.body });
+    const input = validate({
+      params: req.params,
+      query: req.query,
+      headers: req.headers,
+      body: req.body,
+      caller: principalOf(req),
+    });
     const result = await handler(input, req, res);
     if (!res.headersSent && result !== undefined) res.status(op.successStatus).json(result);
   });

@@ -1,3 +1,4 @@
+import { principalOf } from '@platform/auth';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { colonPath, type Input, type OperationSpec } from './operation';
@@ -57,7 +58,13 @@ export function fastifyRoute<Op extends OperationSpec>(
     // Fastify has validated every part with the operation's schemas.
     handler: (request, reply) =>
       handler(
-        { params: request.params, query: request.query, headers: request.headers, body: request.body } as Input<Op>,
+        {
+          params: request.params,
+          query: request.query,
+          headers: request.headers,
+          body: request.body,
+          caller: principalOf(request.raw),
+        } as Input<Op>,
         request,
         reply,
       ),

@@ -28,6 +28,11 @@ export interface FuzzTarget {
   metrics(): Promise<string>;
   /** Headers every request carries (a bearer token, say). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Callers taken in turn by the generated requests, as headers (each a bearer token: of an
+   * administrator, a person, a workload, a forged one, or none), after `headers`.
+   */
+  readonly callers?: readonly Readonly<Record<string, string>>[];
   /** Ids of things that exist (a user an order may be for), used as often as random ones. */
   readonly ids?: readonly string[];
 }
@@ -418,7 +423,10 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fi
       op: operationOf(ops, r),
     })),
     ...steps.map((step, n) => ({
-      request: requestOf(step, known, n, target.headers ?? {}),
+      request: requestOf(step, known, n, {
+        ...target.headers,
+        ...target.callers?.[n % target.callers.length],
+      }),
       op: step.op as Operation | undefined,
     })),
   ];

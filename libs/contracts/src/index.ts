@@ -24,6 +24,7 @@ export {
   FieldErrorSchema,
   IdempotencyKey,
   IdParams,
+  Owner,
   Page,
   pageQuery,
   PrintableText,

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   applyDecorators,
   Controller,
@@ -13,6 +14,7 @@ import {
   RequestMethod,
   SetMetadata,
 } from '@nestjs/common';
+import { principalOf } from '@platform/auth';
 import { colonPath, type HttpMethod, type Input as OperationInput, type OperationSpec } from './operation';
 import type { OpenApiDocument } from './openapi';
 import { type RawRequest, requestValidator } from './validate';
@@ -42,7 +44,7 @@ export const Route = (op: OperationSpec) =>
     SetMetadata(OPERATION, op),
   );
 
-type RequestWithInput = RawRequest & { [VALIDATED]?: unknown };
+type RequestWithInput = IncomingMessage & RawRequest & { [VALIDATED]?: unknown };
 
 /** The request's parts validated by its operation's schemas (once per request), as `Input` gives them. */
 export function validatedInput(context: ExecutionContext): unknown {
@@ -60,6 +62,7 @@ export function validatedInput(context: ExecutionContext): unknown {
     query: request.query,
     headers: request.headers,
     body: request.body,
+    caller: principalOf(request),
   });
   return request[VALIDATED];
 }

@@ -75,7 +75,14 @@ function headers(specs: Readonly<Record<string, HeaderSpec>> | undefined) {
 }
 
 function operationObject(op: OperationSpec) {
-  const security = op.security === 'bearer' ? [{ bearer: [...(op.scopes ?? [])] }] : [];
+  const access = op.security;
+  const security =
+    access === 'public'
+      ? []
+      : [
+          ...(access.people === undefined ? [] : [{ bearer: [...access.people] }]),
+          ...(access.workloads === true ? [{ workload: [] }] : []),
+        ];
   return {
     operationId: op.operationId,
     summary: op.summary,
@@ -165,7 +172,14 @@ export function openApiDocument({ info, operations, bearerDescription }: Documen
           bearerFormat: 'JWT',
           description:
             bearerDescription ??
-            'An OAuth 2.0 access token (RFC 9068 JWT) from the platform’s OpenID Connect issuer, or a Kubernetes service-account token of an allowed workload.',
+            'A person’s OAuth 2.0 access token (a JWT) from the platform’s OpenID Connect issuer (`OIDC_ISSUER_URL`), for the audience `OIDC_AUDIENCE`; the scopes listed are all needed. `platform:admin` makes an administrator.',
+        },
+        workload: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A Kubernetes service-account token of a workload this service allows (`WORKLOAD_ALLOWED_CALLERS`), from the cluster’s issuer, for an audience naming this service.',
         },
       },
     },

@@ -1,3 +1,4 @@
+import type { Access, Principal } from '@platform/auth';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -19,8 +20,11 @@ export interface ResponseSpec {
   readonly headers?: Readonly<Record<string, HeaderSpec>>;
 }
 
-/** Who may call an operation: anyone, or a caller with a bearer token (a person or a workload). */
-export type SecuritySpec = 'public' | 'bearer';
+/**
+ * Who may call an operation: anyone (`'public'`), or a caller with a bearer token: people with
+ * the scopes listed, and/or the workloads the service allows.
+ */
+export type SecuritySpec = 'public' | Access;
 
 /**
  * One operation of an HTTP API, said once: the routes of every framework are registered from it,
@@ -40,8 +44,6 @@ export interface OperationSpec<
   readonly description?: string;
   readonly tags: readonly string[];
   readonly security: SecuritySpec;
-  /** Scopes a person's token needs (a workload allowed by the service needs none). */
-  readonly scopes?: readonly string[];
   readonly params?: P;
   readonly query?: Q;
   /** Request headers that are part of the contract (names in lower case). */
@@ -61,8 +63,10 @@ type StaticOr<S, Fallback> = [NonNullable<S>] extends [never]
     ? Static<NonNullable<S>>
     : Fallback;
 
-/** The validated parts of a request to `Op`, typed from its schemas. */
+/** The validated parts of a request to `Op`, typed from its schemas, and who sent it. */
 export interface Input<Op extends OperationSpec> {
+  /** The principal its bearer token proved (undefined for a public operation). */
+  readonly caller: Op['security'] extends 'public' ? undefined : Principal;
   readonly params: StaticOr<Op['params'], Record<string, never>>;
   readonly query: StaticOr<Op['query'], Record<string, never>>;
   readonly headers: StaticOr<Op['headers'], Record<string, never>>;
@@ -93,13 +97,14 @@ export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
     problem: true,
   },
   401: {
-    description: 'No valid bearer token (RFC 6750): `WWW-Authenticate` says so, and nothing more.',
+    description:
+      'No bearer token (`authentication-required`) or not a valid one (`invalid-token`); `WWW-Authenticate` says so (RFC 6750), and nothing more.',
     problem: true,
     headers: { 'www-authenticate': { description: 'The bearer challenge (RFC 6750).', required: true } },
   },
   402: { description: 'The card was declined.', problem: true },
   403: {
-    description: 'The token is valid but lacks a scope this operation needs (`insufficient_scope`).',
+    description: 'The token is valid but does not grant this operation (`insufficient-scope`).',
     problem: true,
     headers: { 'www-authenticate': { description: 'The bearer challenge, with the scope needed.', required: true } },
   },
@@ -123,7 +128,7 @@ export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
   500: { description: 'Unexpected; nothing about it is revealed (the details are logged).', problem: true },
   502: { description: 'An upstream provider failed.', problem: true },
   503: {
-    description: 'A database or a dependency is unavailable; retry later.',
+    description: 'A database, a dependency or the identity provider is unavailable; retry later.',
     problem: true,
     headers: { 'retry-after': RETRY_AFTER },
   },
@@ -141,7 +146,7 @@ export function responsesOf(op: OperationSpec): Readonly<Record<number, Response
     500,
     503,
     ...(op.method === 'get' ? [] : [413, 415]),
-    ...(op.security === 'bearer' ? [401, 403] : []),
+    ...(op.security === 'public' ? [] : [401, 403]),
   ];
   return {
     ...Object.fromEntries(common.map((status) => [status, PROBLEM_RESPONSES[status] as ResponseSpec])),

@@ -9,6 +9,8 @@ export interface RouteTable {
   template(method: string, path: string): string | undefined;
   /** The methods the API has for this path (empty when the path is not one of its own). */
   allowedMethods(path: string): string[];
+  /** The operation a request is for (a HEAD is for the GET), undefined when none. */
+  operation(method: string, path: string): OperationSpec | undefined;
 }
 
 /** The route table of an API's operations. */
@@ -18,18 +20,18 @@ export function routeTable(operations: readonly OperationSpec[]): RouteTable {
   const routes = [...operations]
     .sort((a, b) => byParameters(a.path) - byParameters(b.path))
     .map((op) => ({
+      op,
       method: op.method.toUpperCase(),
       template: colonPath(op.path),
       // A path parameter is one non-empty segment.
       pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
     }));
   const matching = (path: string) => routes.filter((route) => route.pattern.test(path));
+  const find = (method: string, path: string) =>
+    matching(path).find((route) => route.method === method || (method === 'HEAD' && route.method === 'GET'));
   return {
-    template: (method, path) => {
-      const found = matching(path);
-      const exact = found.find((route) => route.method === method || (method === 'HEAD' && route.method === 'GET'));
-      return exact?.template;
-    },
+    template: (method, path) => find(method, path)?.template,
+    operation: (method, path) => find(method, path)?.op,
     allowedMethods: (path) => {
       const methods = new Set(matching(path).map((route) => route.method));
       if (methods.has('GET')) methods.add('HEAD');

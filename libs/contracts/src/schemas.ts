@@ -39,6 +39,21 @@ export const PrintableText = (options: {
     ...(options.description === undefined ? {} : { description: options.description }),
   });
 
+/**
+ * Whose a resource is: the person who created it, by their identity provider (`iss`) and their
+ * subject there (`sub`). Null for a resource made before owners were recorded (administrators only).
+ */
+export const Owner = Type.Union(
+  [
+    Type.Object(
+      { issuer: Type.String({ maxLength: 2048 }), subject: Type.String({ maxLength: 255 }) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { $id: 'Owner' },
+);
+
 /** An opaque page cursor, as a list answered it in `nextCursor`. */
 export const Cursor = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' });
 

@@ -1,3 +1,4 @@
+import type { Principal } from '@platform/auth';
 import { bodyProblems } from '@platform/errors';
 import { validator } from '@platform/validation';
 import type { Input, OperationSpec } from './operation';
@@ -9,6 +10,8 @@ export interface RawRequest {
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
   /** The parsed body; undefined when the request had none (or an empty one). */
   readonly body?: unknown;
+  /** Who the request's bearer token proved it is from. */
+  readonly caller?: Principal;
 }
 
 /** A request that needed a body and came without one (or with an empty one). */
@@ -33,6 +36,7 @@ export function requestValidator<Op extends OperationSpec>(op: Op): (raw: RawReq
       body: undefined as unknown,
       query: {} as unknown,
       headers: {} as unknown,
+      caller: raw.caller,
     };
     if (body !== undefined) {
       if (raw.body === undefined) {

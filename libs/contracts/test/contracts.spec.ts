@@ -21,8 +21,7 @@ const createThing = operation({
   operationId: 'createThing',
   summary: 'Create a thing',
   tags: ['things'],
-  security: 'bearer',
-  scopes: ['things:write'],
+  security: { people: ['things:write'], workloads: true },
   headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1 }) }),
   body: Type.Object({ name: PrintableText({ maxLength: 10, blank: false }) }, { additionalProperties: false }),
   successStatus: 201,
@@ -58,7 +57,7 @@ const getMine = operation({
   operationId: 'getMine',
   summary: 'My thing',
   tags: ['things'],
-  security: 'bearer',
+  security: { people: ['things:read'] },
   successStatus: 200,
   responses: { 200: { description: 'The thing.', schema: Thing } },
 });
@@ -106,7 +105,7 @@ describe('the OpenAPI document', () => {
       requestBody: { required: boolean };
       responses: Record<string, { headers: Record<string, { required: boolean }>; content?: Record<string, unknown> }>;
     };
-    expect(create.security).toEqual([{ bearer: ['things:write'] }]);
+    expect(create.security).toEqual([{ bearer: ['things:write'] }, { workload: [] }]);
     expect(create.parameters).toEqual([
       expect.objectContaining({ name: 'idempotency-key', in: 'header', required: true }),
     ]);

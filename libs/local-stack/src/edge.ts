@@ -2,8 +2,17 @@ import { Agent, createServer, request, type IncomingMessage, type Server, type S
 import type { AddressInfo } from 'node:net';
 import { matchRoute, type RouteTable } from './routes';
 
+/** A path the local edge answers itself, never routed in production (the local issuer's `/auth`). */
+export interface LocalRoute {
+  /** A path prefix, matched as the route table's are. */
+  readonly path: string;
+  /** Answers a request; `path` is the rest below the prefix (`/jwks.json`). */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): void;
+}
+
 export interface EdgeOptions {
   readonly table: RouteTable;
+  readonly local?: readonly LocalRoute[];
   /** Where each service listens locally, by service name. */
   readonly upstreams: Readonly<Record<string, URL>>;
   readonly port: number;
@@ -42,6 +51,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const { table } = options;
     if (path === table.edgeHealth.path) {
       fixed(res, table.edgeHealth);
+      return;
+    }
+    const local = options.local?.find((l) => path === l.path || path.startsWith(`${l.path}/`));
+    if (local !== undefined) {
+      local.handle(req, res, path.slice(local.path.length) || '/');
       return;
     }
     const route = matchRoute(table.routes, path);

@@ -1,4 +1,5 @@
-export { startEdge, type Edge, type EdgeOptions } from './edge';
+export { startEdge, type Edge, type EdgeOptions, type LocalRoute } from './edge';
+export { LOCAL_AUDIENCES, localIssuer, localIssuerUrl, WorkloadTokens } from './identity';
 export {
   loadRoutes,
   matchRoute,

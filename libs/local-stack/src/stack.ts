@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LocalIssuer } from '@platform/auth/issuer';
 import {
   BUILT_SERVICE_ENV,
   builtServiceArgs,
@@ -9,6 +10,7 @@ import {
   waitForHttp,
 } from '@platform/testing';
 import { type Edge, startEdge } from './edge';
+import { localIssuer, WorkloadTokens } from './identity';
 import { loadRoutes, type RouteTable, workspaceFile } from './routes';
 
 /** Every service of the route table (deploy/routes.json), so a generated service starts too. */
@@ -41,6 +43,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   readonly edgeUrl: string;
+  /** The local OpenID Connect issuer every service trusts (`<edge>/auth`). */
+  readonly issuer: LocalIssuer;
   readonly table: RouteTable;
   readonly services: Readonly<Record<ServiceName, { readonly url: string; readonly process: RunningProcess }>>;
   /** Stops every service with SIGTERM (graceful shutdown) and the edge; resolves with their exit codes. */
@@ -61,10 +65,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     ),
   ) as Record<ServiceName, number>;
   const url = (service: ServiceName) => `http://127.0.0.1:${ports[service]}`;
+  // The issuer's URL names the edge's port, so a free one is chosen before anything starts.
+  const edgePort = options.edgePort === 0 ? await freePort() : (options.edgePort ?? 8080);
+  const issuer = await localIssuer(edgePort, dataRoot);
+  const tokens = new WorkloadTokens(issuer, join(dataRoot, 'tokens'));
+  await tokens.start();
+  const identity = { OIDC_ISSUER_URL: issuer.issuer, WORKLOAD_ISSUER_URL: issuer.issuer };
 
   const started: Partial<Record<ServiceName, { url: string; process: RunningProcess }>> = {};
   let edge: Edge | undefined;
   const stop = async () => {
+    tokens.stop();
     await edge?.close();
     const codes = await Promise.all(
       SERVICES.map(async (s) => [s, (await started[s]?.process.stop('SIGTERM')) ?? 'not started'] as const),
@@ -87,6 +98,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
           USER_SERVICE_URL: url('user-service'),
           PAYMENT_SERVICE_URL: url('payment-service'),
+          ...identity,
+          ...tokens.environment(service),
           ...options.env,
           ...options.serviceEnv?.[service],
         },
@@ -109,11 +122,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     edge = await startEdge({
       table,
       upstreams: Object.fromEntries(SERVICES.map((s) => [s, new URL(url(s))])),
-      port: options.edgePort ?? 8080,
+      port: edgePort,
+      local: [{ path: '/auth', handle: (req, res, path) => issuer.handle(req, res, path) }],
     });
   } catch (error) {
     await stop();
     throw error;
   }
-  return { edgeUrl: edge.url, table, services: started as RunningStack['services'], stop };
+  return { edgeUrl: edge.url, issuer, table, services: started as RunningStack['services'], stop };
 }

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { isoTime, traceFields } from './logger';
+import { redactCardNumbers } from './redact';
 
 export interface CompletedRequest {
   /** The request id: a UUID, or the caller's id when it was plain (`requestIdFrom`). */
@@ -10,6 +11,8 @@ export interface CompletedRequest {
   readonly route: string;
   readonly statusCode: number;
   readonly durationMs: number;
+  /** Who called, as their bearer token proved it (a person's subject, a service account); never the token. */
+  readonly principal?: string;
 }
 
 /** Probes and scrapes happen every few seconds per replica: they log at debug, not info. */
@@ -47,14 +50,16 @@ const fieldsOf = (trace: Record<string, string>): string =>
  * the same schema as every other line (`level`, `time`, the logger's bindings, trace ids, fields,
  * `msg`). It is the line written most often, so it is put together directly instead of through
  * pino's serializers and the redaction hook: every value in it is the platform's own (a request
- * id that `requestIdFrom` made or checked, a method token, a route template, numbers), so there is
- * nothing in it to redact and nothing to escape but the route.
+ * id that `requestIdFrom` made or checked, a method token, a route template, numbers) but the
+ * principal, an identity provider's subject: it alone is escaped and redacted.
  */
 export function logCompletedRequest(log: Logger, request: CompletedRequest): void {
   const level = request.statusCode >= 500 ? 'error' : QUIET_ROUTES.has(request.route) ? 'debug' : 'info';
   if (!log.isLevelEnabled(level)) return;
   const { prefix, bindings, stream } = partsOf(log);
+  const principal =
+    request.principal === undefined ? '' : `,"principal":${JSON.stringify(redactCardNumbers(request.principal))}`;
   stream.write(
-    `${prefix[level]}${isoTime()}${bindings}${fieldsOf(traceFields())},"request_id":"${request.requestId}","method":"${request.method}","route":${JSON.stringify(request.route)},"status_code":${request.statusCode},"duration_ms":${Math.round(request.durationMs * 1000) / 1000},"msg":"request completed"}\n`,
+    `${prefix[level]}${isoTime()}${bindings}${fieldsOf(traceFields())},"request_id":"${request.requestId}","method":"${request.method}","route":${JSON.stringify(request.route)},"status_code":${request.statusCode},"duration_ms":${Math.round(request.durationMs * 1000) / 1000}${principal},"msg":"request completed"}\n`,
   );
 }

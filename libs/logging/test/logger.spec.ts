@@ -137,6 +137,34 @@ describe('logCompletedRequest', () => {
     expect(probe).toMatchObject({ level: 'debug', route: '/health/ready' });
   });
 
+  it('names the principal, escaped and with a card-like number redacted, as pino would write it', () => {
+    const { raw, destination } = capture();
+    const log = createLogger({ service: 'svc', version: '1', destination });
+    const fields = { request_id: 'r', method: 'GET', route: '/x', status_code: 200, duration_ms: 1 };
+    log.info({ ...fields, principal: 'ada "the first"' }, 'request completed');
+    logCompletedRequest(log, {
+      requestId: 'r',
+      method: 'GET',
+      route: '/x',
+      statusCode: 200,
+      durationMs: 1,
+      principal: 'ada "the first"',
+    });
+    logCompletedRequest(log, {
+      requestId: 'r',
+      method: 'GET',
+      route: '/x',
+      statusCode: 200,
+      durationMs: 1,
+      principal: 'card-4111111111111111',
+    });
+    const [viaPino, fast, card] = raw.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const withoutTime = ({ time: _t, ...rest }: Record<string, unknown> = {}) => rest;
+    expect(withoutTime(fast)).toEqual(withoutTime(viaPino));
+    expect(Object.keys(fast ?? {})).toEqual(Object.keys(viaPino ?? {}));
+    expect(card?.['principal']).toBe('card-[REDACTED-PAN]');
+  });
+
   it('carries the active span’s trace ids, and writes nothing below the logger’s level', () => {
     const { lines, destination } = capture();
     const log = createLogger({ service: 'svc', version: '1', destination, level: 'warn' });

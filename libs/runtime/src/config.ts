@@ -103,6 +103,47 @@ export const env = {
       return url;
     }),
 
+  /**
+   * An absolute URL kept as written (an OpenID Connect issuer is compared character for
+   * character with the `iss` of tokens, so no normalization): https, or http on a loopback host.
+   */
+  issuerUrl: (variable: string, options: Options<string> = {}): Setting<string> =>
+    setting(variable, options, (raw) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error(`must be an absolute URL${describe(raw, false)}`);
+      }
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      if (
+        !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
+        url.search !== '' ||
+        url.hash !== ''
+      ) {
+        throw new Error(
+          `must be an https URL without query or fragment (http only on a loopback host)${describe(raw, false)}`,
+        );
+      }
+      return raw;
+    }),
+
+  /** Items separated by commas (spaces around them ignored), each matching `pattern`; empty when unset. */
+  list: (
+    variable: string,
+    options: { readonly default?: readonly string[]; readonly pattern: RegExp },
+  ): Setting<readonly string[]> =>
+    setting<readonly string[]>(variable, { default: Object.freeze([...(options.default ?? [])]) }, (raw) => {
+      const items = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      const bad = items.find((item) => !options.pattern.test(item));
+      if (bad !== undefined)
+        throw new Error(`has ${JSON.stringify(bad.slice(0, 80))}, which must match ${options.pattern}`);
+      return Object.freeze(items);
+    }),
+
   optionalUrl: (
     variable: string,
     options: { readonly protocols: readonly string[]; readonly secret?: boolean },

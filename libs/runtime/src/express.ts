@@ -1,3 +1,5 @@
+import type { Authenticator } from '@platform/auth';
+import { bearerAuth } from '@platform/auth/express';
 import type { ServiceApi } from '@platform/contracts';
 import { openApiRouter } from '@platform/contracts/express';
 import { methodNotAllowed, routeNotFound } from '@platform/errors';
@@ -7,6 +9,7 @@ import { REQUEST_ID_HEADER } from '@platform/logging';
 import { metricsRouter } from '@platform/metrics/express';
 import type { Express, Request, RequestHandler } from 'express';
 import helmet from 'helmet';
+import { accessOfApi } from './access';
 import { ObservedRequest } from './observe';
 import type { ServiceRuntime } from './runtime';
 
@@ -15,6 +18,8 @@ export interface ExpressPlatformOptions {
   readonly bodyLimitBytes?: number;
   /** The service's API: `GET /openapi.json`, and route templates and 405s from its operations. */
   readonly api?: ServiceApi;
+  /** Authenticates the requests for the API's operations that need a bearer token. */
+  readonly auth?: Authenticator;
 }
 
 declare module 'express-serve-static-core' {
@@ -59,12 +64,13 @@ const unmatched =
 
 /**
  * Adopts the platform in an Express app: call `before` first (security headers, request
- * observation, JSON bodies, `/health/*`, `/metrics`, `/openapi.json`), mount the service's
+ * observation, `/health/*`, `/metrics`, `/openapi.json`, bearer tokens, JSON bodies), mount the service's
  * routes, then `after` (404 or 405, and problem details for every error).
  */
 export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatformOptions = {}) {
   const limitBytes = options.bodyLimitBytes ?? 100 * 1024;
   const { api } = options;
+  const accessOf = accessOfApi(api, options.auth);
   return {
     before(app: Express): void {
       app.disable('x-powered-by');
@@ -77,6 +83,8 @@ export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatfor
       });
       app.use(observeRequests(runtime, api), helmet(), healthRouter(runtime.health), metricsRouter(runtime.metrics));
       if (api !== undefined) app.use(openApiRouter(api.document));
+      // Who is calling is settled before the body is read: no 400 or 415 tells a stranger anything.
+      if (accessOf !== undefined) app.use(bearerAuth(options.auth as Authenticator, accessOf));
       app.use(...jsonBody({ limitBytes }));
     },
     after(app: Express): void {

@@ -1,4 +1,6 @@
 import helmet from '@fastify/helmet';
+import type { Authenticator } from '@platform/auth';
+import { bearerAuth } from '@platform/auth/fastify';
 import type { ServiceApi } from '@platform/contracts';
 import { openApi } from '@platform/contracts/fastify';
 import { assertJsonDepth, bodyProblems } from '@platform/errors';
@@ -9,6 +11,7 @@ import { metrics } from '@platform/metrics/fastify';
 import { schemaValidator } from '@platform/validation';
 import { type FastifyBodyParser, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import fp from 'fastify-plugin';
+import { accessOfApi } from './access';
 import type { ServiceRuntime } from './runtime';
 import { ObservedRequest } from './observe';
 
@@ -63,10 +66,13 @@ export interface FastifyPlatformPluginOptions {
   readonly runtime: ServiceRuntime;
   /** The service's API: `GET /openapi.json`, and 405s from its operations. */
   readonly api?: ServiceApi;
+  /** Authenticates the requests for the API's operations that need a bearer token. */
+  readonly auth?: Authenticator;
 }
 
 export const platform = fp<FastifyPlatformPluginOptions>(
-  async (app: FastifyInstance, { runtime, api }) => {
+  async (app: FastifyInstance, { runtime, api, auth }) => {
+    const accessOf = accessOfApi(api, auth);
     app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
     // JSON only: Fastify's built-in text/plain parser would accept what the other services refuse (415).
     app.removeContentTypeParser('text/plain');
@@ -86,6 +92,8 @@ export const platform = fp<FastifyPlatformPluginOptions>(
       request.observed = new ObservedRequest(runtime, request.raw, String(request.id));
       reply.header(REQUEST_ID_HEADER, request.id);
     });
+    // Who is calling is settled before the body is read: no 400 or 415 tells a stranger anything.
+    if (accessOf !== undefined) await app.register(bearerAuth, { authenticator: auth as Authenticator, accessOf });
     // Deeply nested bodies are refused before anything walks them (a recursion DoS otherwise).
     app.addHook('preValidation', async (request) => assertJsonDepth(request.body));
     app.addHook('onResponse', async (request, reply) => {

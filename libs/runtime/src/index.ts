@@ -2,4 +2,6 @@ export { ConfigError, env, loadConfig, type ConfigOf, type ConfigSpec, type Sett
 export { EXIT_CONFIG, runMain } from './main';
 export { ObservedRequest } from './observe';
 export { createRuntime, ServiceRuntime, type RuntimeOptions } from './runtime';
-export { platformSettings } from './settings';
+
+export { createAuthenticator, type IdentityConfig } from './identity';
+export { identitySettings, LOCAL_ISSUER_URL, platformSettings } from './settings';

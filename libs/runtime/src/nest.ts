@@ -1,5 +1,7 @@
 import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { Authenticator } from '@platform/auth';
+import { bearerAuth } from '@platform/auth/nest';
 import type { ServiceApi } from '@platform/contracts';
 import { OpenApiModule } from '@platform/contracts/nest';
 import { jsonBody } from '@platform/errors/express';
@@ -7,6 +9,7 @@ import { ProblemDetailsFilter } from '@platform/errors/nest';
 import { HealthModule } from '@platform/health/nest';
 import { MetricsModule } from '@platform/metrics/nest';
 import helmet from 'helmet';
+import { accessOfApi } from './access';
 import { observeRequests } from './express';
 import type { ServiceRuntime } from './runtime';
 
@@ -16,6 +19,8 @@ export interface NestPlatformOptions {
   readonly bodyLimitBytes?: number;
   /** The service's API: `GET /openapi.json`, and route templates and 405s from its operations. */
   readonly api?: ServiceApi;
+  /** Authenticates the requests for the API's operations that need a bearer token. */
+  readonly auth?: Authenticator;
 }
 
 export const SERVICE_RUNTIME = Symbol('SERVICE_RUNTIME');
@@ -60,10 +65,13 @@ export class PlatformModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     const { options } = this;
+    const accessOf = accessOfApi(options.api, options.auth);
     consumer
       .apply(
         observeRequests(options.runtime, options.api),
         helmet(),
+        // Who is calling is settled before the body is read: no 400 or 415 tells a stranger anything.
+        ...(accessOf === undefined ? [] : [bearerAuth(options.auth as Authenticator, accessOf)]),
         ...jsonBody({ limitBytes: options.bodyLimitBytes ?? 100 * 1024 }),
       )
       // "/" is mounted with Express's use(), which runs for every request without decoding a

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { principalName, principalOf } from '@platform/auth';
 import { type Logger, logCompletedRequest, REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
 import { UNMATCHED_ROUTE } from '@platform/metrics';
 import { recordRoute, sampledTraceId } from '@platform/tracing';
@@ -30,6 +31,11 @@ export class ObservedRequest {
     return this.#log;
   }
 
+  #principal(): string | undefined {
+    const principal = principalOf(this.#raw);
+    return principal === undefined ? undefined : principalName(principal);
+  }
+
   /** Records the request once; `route` is the matched template, undefined when nothing matched. */
   finish(route: string | undefined, statusCode: number): void {
     if (this.#finished) return;
@@ -46,6 +52,7 @@ export class ObservedRequest {
       route: routeLabel,
       statusCode,
       durationMs,
+      principal: this.#principal(),
     });
   }
 }

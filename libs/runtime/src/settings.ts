@@ -1,3 +1,4 @@
+import { PLATFORM_AUDIENCE } from '@platform/auth';
 import { LOG_LEVELS } from '@platform/logging';
 import { SAMPLERS } from '@platform/tracing';
 import { env } from './config';
@@ -41,4 +42,30 @@ const tracingSettings = () => ({
   resourceAttributes: env.keyValues('OTEL_RESOURCE_ATTRIBUTES'),
   /** How long finished spans wait before a batch is exported. */
   spanExportDelayMs: env.milliseconds('OTEL_BSP_SCHEDULE_DELAY', { default: 1_000, max: 60_000 }),
+});
+
+/** The local stack's issuer (`npm start`), which services trust when nothing else is configured. */
+export const LOCAL_ISSUER_URL = 'http://127.0.0.1:8080/auth';
+
+const SERVICE_ACCOUNT = /^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Who a service trusts: people's access tokens from an OpenID Connect issuer, for an audience,
+ * and service-account tokens of the cluster's issuer, for an audience naming the service, from
+ * the service accounts allowed to call it. Unset, the local stack's issuer stands for both.
+ */
+export const identitySettings = (service: string, defaults: { readonly allowedCallers?: readonly string[] } = {}) => ({
+  /** The issuer of people's tokens; its keys are found at `<it>/.well-known/openid-configuration`. */
+  oidcIssuerUrl: env.issuerUrl('OIDC_ISSUER_URL', { default: LOCAL_ISSUER_URL }),
+  /** The audience (`aud`) people's tokens must be for. */
+  oidcAudience: env.string('OIDC_AUDIENCE', { default: PLATFORM_AUDIENCE, pattern: /^[\x21-\x7e]{1,255}$/ }),
+  /** The cluster's service-account issuer (on EKS, the cluster's OIDC issuer URL). */
+  workloadIssuerUrl: env.issuerUrl('WORKLOAD_ISSUER_URL', { default: LOCAL_ISSUER_URL }),
+  /** The audience other services' tokens must be for: this service's name. */
+  workloadAudience: env.string('WORKLOAD_AUDIENCE', { default: service, pattern: /^[\x21-\x7e]{1,255}$/ }),
+  /** The service accounts that may call this service (`system:serviceaccount:<namespace>:<name>`). */
+  workloadAllowedCallers: env.list('WORKLOAD_ALLOWED_CALLERS', {
+    default: defaults.allowedCallers ?? [],
+    pattern: SERVICE_ACCOUNT,
+  }),
 });

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { type RunningStack, SERVICES, startStack, workspaceFile } from '@platform/local-stack';
 import { BUILT_SERVICE_ENV, builtServiceArgs, freePort, startNode, waitForHttp } from '@platform/testing';
 import pg from 'pg';
+import { PERSON_SCOPES, PLATFORM_AUDIENCE, serviceAccountName } from '@platform/auth';
+import type { LocalIssuer } from '@platform/auth/issuer';
+import { authCost } from './auth-cost';
 import { chartBudgets } from './budget';
 import { combine, load, type LoadResult, processStats } from './measure';
 import { renderReport, type BenchReport, BENCHED, type Mode, type ServiceName, type ServiceRuns } from './report';
@@ -104,11 +107,31 @@ interface Seed {
   userId: string;
   orderId: string;
   paymentId: string;
+  /** The person who owns the user and the order, and order-service's own token for payment-service. */
+  person: Record<string, string>;
+  orderService: Record<string, string>;
 }
 
-async function seed(urls: Record<string, string>): Promise<Seed> {
-  const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(url, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
+/** Data to read, made by a person signed in with the stack's issuer; every request carries a real token. */
+async function seed(urls: Record<string, string>, issuer: LocalIssuer): Promise<Seed> {
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const person = bearer(
+    await issuer.sign({
+      sub: `bench-${randomUUID()}`,
+      aud: PLATFORM_AUDIENCE,
+      scope: PERSON_SCOPES.join(' '),
+      expiresInSeconds: 6 * 3600,
+    }),
+  );
+  const orderService = bearer(
+    await issuer.sign({
+      sub: serviceAccountName('order-service', 'order-service'),
+      aud: 'payment-service',
+      expiresInSeconds: 6 * 3600,
+    }),
+  );
+  const post = async (url: string, body: unknown) => {
+    const res = await fetch(url, { method: 'POST', headers: { ...json, ...person }, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`seeding ${url} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as { id: string; paymentId?: string };
   };
@@ -124,26 +147,32 @@ async function seed(urls: Record<string, string>): Promise<Seed> {
   const paid = await post(`${urls['order-service']}/orders/${order.id}/pay`, {
     paymentMethod: { type: 'card', token: 'tok_visa' },
   });
-  return { userId: user.id, orderId: order.id, paymentId: String(paid.paymentId) };
+  return { userId: user.id, orderId: order.id, paymentId: String(paid.paymentId), person, orderService };
 }
 
-/** The main read endpoint and the write path of each service. */
+/**
+ * The main read endpoint and the write path of each service, with the caller each has in
+ * production: the person who owns the data, or order-service for payments.
+ */
 function endpoints(service: ServiceName, data: Seed) {
   switch (service) {
     case 'user-service':
       return {
         read: `/users/${data.userId}`,
+        caller: data.person,
         write: {
-          path: '/users',
-          request: (n: number) => ({
-            body: JSON.stringify({ email: `w${n}-${randomUUID()}@example.com`, name: 'Writer' }),
-          }),
+          // A person has one profile: the write path a person repeats is changing it.
+          method: 'PATCH' as const,
+          path: `/users/${data.userId}`,
+          request: (n: number) => ({ body: JSON.stringify({ name: `Writer ${n}` }) }),
         },
       };
     case 'order-service':
       return {
         read: `/orders/${data.orderId}`,
+        caller: data.person,
         write: {
+          method: 'POST' as const,
           path: '/orders',
           request: () => ({
             body: JSON.stringify({
@@ -157,7 +186,9 @@ function endpoints(service: ServiceName, data: Seed) {
     case 'payment-service':
       return {
         read: `/payments/${data.paymentId}`,
+        caller: data.orderService,
         write: {
+          method: 'POST' as const,
           path: '/payments',
           request: () => ({
             body: JSON.stringify({
@@ -232,7 +263,7 @@ async function startModeStack(bench: Bench, mode: Mode): Promise<ModeStack> {
     keepLines: 20,
     onReady: (service, child) => (coldStartCpuSeconds[service] = processStats(child.child.pid as number).cpuSeconds),
   });
-  const data = await seed(Object.fromEntries(SERVICES.map((s) => [s, stack.services[s]?.url ?? ''])));
+  const data = await seed(Object.fromEntries(SERVICES.map((s) => [s, stack.services[s]?.url ?? ''])), stack.issuer);
   return { mode, stack, data, dataRoot, coldStartCpuSeconds };
 }
 
@@ -252,26 +283,41 @@ const peakRss = (m: ModeStack, service: ServiceName) =>
  */
 async function interleavedReads(stacks: readonly ModeStack[], service: ServiceName) {
   const segments = new Map<Mode, LoadResult[]>(stacks.map((m) => [m.mode, []]));
+  const cpuSeconds = new Map<Mode, number>(stacks.map((m) => [m.mode, 0]));
   for (let round = 0; round < ROUNDS; round++) {
     const order = stacks.map((_, i) => stacks[(i + round) % stacks.length] as ModeStack);
     for (const m of order) {
-      const { read } = endpoints(service, m.data);
-      segments
-        .get(m.mode)
-        ?.push(
-          await load({ url: `${serviceUrl(m, service)}${read}`, connections: CONNECTIONS, durationSeconds: SEGMENT_S }),
-        );
+      const { read, caller } = endpoints(service, m.data);
+      const pid = m.stack.services[service]?.process.child.pid as number;
+      const before = processStats(pid).cpuSeconds;
+      segments.get(m.mode)?.push(
+        await load({
+          url: `${serviceUrl(m, service)}${read}`,
+          headers: caller,
+          connections: CONNECTIONS,
+          durationSeconds: SEGMENT_S,
+        }),
+      );
+      cpuSeconds.set(m.mode, (cpuSeconds.get(m.mode) ?? 0) + processStats(pid).cpuSeconds - before);
     }
   }
-  return new Map([...segments].map(([mode, results]) => [mode, combine(results)]));
+  return new Map(
+    [...segments].map(([mode, results]) => {
+      const combined = combine(results);
+      return [
+        mode,
+        { ...combined, cpuMicrosecondsPerRequest: ((cpuSeconds.get(mode) ?? NaN) * 1e6) / combined.requests },
+      ];
+    }),
+  );
 }
 
 async function writes(m: ModeStack, service: ServiceName, base: string): Promise<LoadResult> {
-  const { write } = endpoints(service, m.data);
+  const { write, caller } = endpoints(service, m.data);
   return load({
     url: `${base}${write.path}`,
-    method: 'POST',
-    headers: json,
+    method: write.method,
+    headers: { ...json, ...caller },
     request: write.request,
     connections: CONNECTIONS,
     durationSeconds: SEGMENT_S * ROUNDS,
@@ -340,6 +386,8 @@ async function main(): Promise<void> {
   const runs = Object.fromEntries(BENCHED.map((s) => [s, { reads: {} }])) as Record<ServiceName, ServiceRuns>;
   const exitCodes: Record<string, Record<string, number | string>> = {};
   try {
+    log('  bearer token checks, in process');
+    const auth = await authCost();
     const baselines: BenchReport['baselines'] = {};
     for (const name of ['node-http', 'express', 'nest', 'fastify']) {
       log(`  baseline: ${name}`);
@@ -361,6 +409,7 @@ async function main(): Promise<void> {
       runs[service].write = await writes(production, service, serviceUrl(production, service));
       runs[service].readEdge = await load({
         url: `${production.stack.edgeUrl}${endpoints(service, production.data).read}`,
+        headers: endpoints(service, production.data).caller,
         connections: CONNECTIONS,
         durationSeconds: SEGMENT_S * ROUNDS,
       });
@@ -375,6 +424,7 @@ async function main(): Promise<void> {
     for (const service of BENCHED) {
       runs[service].reads['otlp-down'] = await load({
         url: `${serviceUrl(down, service)}${endpoints(service, down.data).read}`,
+        headers: endpoints(service, down.data).caller,
         connections: CONNECTIONS,
         durationSeconds: SEGMENT_S * ROUNDS,
       });
@@ -403,6 +453,7 @@ async function main(): Promise<void> {
       },
       frameworks: FRAMEWORK,
       budgets,
+      auth,
       baselines,
       runs,
       exitCodes,

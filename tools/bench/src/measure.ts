@@ -36,7 +36,7 @@ export interface LoadResult {
 
 export interface LoadOptions {
   readonly url: string;
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'PATCH';
   readonly headers?: Record<string, string>;
   /** Makes each request's body and headers (unique emails, idempotency keys). */
   readonly request?: (n: number) => { body?: string; headers?: Record<string, string> };

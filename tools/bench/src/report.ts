@@ -1,3 +1,4 @@
+import type { AuthCost } from './auth-cost';
 import type { ChartBudget } from './budget';
 import type { LoadResult } from './measure';
 
@@ -7,9 +8,12 @@ export type ServiceName = (typeof BENCHED)[number];
 /** The stacks the benchmark runs: all telemetry off, one kind on at a time, production, and the collector down. */
 export type Mode = 'off' | 'metrics' | 'logs' | 'tracing' | 'production' | 'otlp-down';
 
+/** A read load, with the service's CPU time per request over it (interleaved modes only). */
+export type ReadResult = LoadResult & { readonly cpuMicrosecondsPerRequest?: number };
+
 export interface ServiceRuns {
   /** The main read endpoint per mode; off to production were interleaved. */
-  reads: Partial<Record<Mode, LoadResult>>;
+  reads: Partial<Record<Mode, ReadResult>>;
   /** Production: the write path, and both through the edge. */
   write?: LoadResult;
   readEdge?: LoadResult;
@@ -37,6 +41,7 @@ export interface BenchReport {
   };
   frameworks: Record<ServiceName, 'express' | 'nest' | 'fastify'>;
   budgets: Record<ServiceName, ChartBudget>;
+  auth?: AuthCost;
   baselines: Record<string, { load: LoadResult; coldStartCpuSeconds: number; peakRssBytes: number }>;
   runs: Record<ServiceName, ServiceRuns>;
   exitCodes: Record<string, Record<string, number | string>>;
@@ -45,14 +50,19 @@ export interface BenchReport {
 }
 
 /** The targets the platform commits to. Never loosened: a miss is reported. */
-export const TARGETS = { telemetryKeepsAtLeast: 0.75, peakRssMiB: 110, coldStartCpuSeconds: 0.5 };
+export const TARGETS = {
+  telemetryKeepsAtLeast: 0.75,
+  peakRssMiB: 110,
+  coldStartCpuSeconds: 0.5,
+  authenticationCostsAtMost: 0.05,
+};
 
 const MiB = 1024 * 1024;
 const pct = (ratio: number) => `${Math.round(ratio * 100)} %`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**MISSED**');
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 const ENDPOINT: Record<ServiceName, [string, string]> = {
-  'user-service': ['GET /users/:id', 'POST /users'],
+  'user-service': ['GET /users/:id', 'PATCH /users/:id'],
   'order-service': ['GET /orders/:id', 'POST /orders'],
   'payment-service': ['GET /payments/:id', 'POST /payments'],
 };
@@ -100,6 +110,29 @@ export function renderReport(report: BenchReport): string {
       `Cold start is user+system CPU from exec until \`/health/ready\` first answers 200, the service alone on its migrated database with production settings, the mean of ${settings.coldStarts} starts with the compile cache the image build makes.`,
     '',
   );
+
+  if (report.auth !== undefined) {
+    const { auth } = report;
+    out.push('## Authentication', '');
+    out.push(
+      '| service | CPU per read request, production | token check per request (cached) | share (target ≤ 5 %) | a token’s first use |',
+    );
+    out.push('|---|---|---|---|---|');
+    for (const service of BENCHED) {
+      const perRequest = report.runs[service].reads.production?.cpuMicrosecondsPerRequest ?? NaN;
+      const share = auth.cachedMicroseconds / perRequest;
+      out.push(
+        `| ${service} | ${fmt(perRequest)} µs | ${fmt(auth.cachedMicroseconds, 2)} µs | ${pct(share)}: ${verdict(share <= TARGETS.authenticationCostsAtMost)} | ${fmt(auth.firstUseMicroseconds)} µs |`,
+      );
+    }
+    out.push(
+      '',
+      "Every read above carried a real bearer token (the owner's, or order-service's for payments) from the stack's issuer. " +
+        'What checking it costs is measured in process on this Node.js against a real issuer: `authenticate` and `authorize` for a token seen before (the verified-token cache: every request of a client but its first), and for a token seen for the first time (an RS256 signature check). ' +
+        "The share is that cost over the service's own CPU time per production read request, measured under the load above; a service that is CPU-bound, as these are under this load, loses that share of its requests per second.",
+      '',
+    );
+  }
 
   out.push('## Memory budget', '');
   out.push('What each pod is given (its chart, production values) beside what it used.', '');

@@ -13,6 +13,7 @@ interface Container {
   name: string;
   image?: string;
   env?: { name: string; value?: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   ports?: { name?: string; containerPort: number }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
@@ -158,6 +159,7 @@ function containers(o: Workload, out: Finding[]) {
     out.push({ rule: 'service-account-token', object: id(o), message: 'automountServiceAccountToken must be false' });
   for (const c of pod.containers) {
     memoryBudget(o, c, out);
+    workloadIdentity(o, c, out);
     for (const kind of ['requests', 'limits'] as const) {
       for (const resource of ['cpu', 'memory']) {
         if (!c.resources?.[kind]?.[resource])
@@ -195,6 +197,57 @@ function containers(o: Workload, out: Finding[]) {
   }
   if (!matches(o.spec.selector.matchLabels, o.spec.template.metadata?.labels)) {
     out.push({ rule: 'selectors', object: id(o), message: 'spec.selector does not match the pod template labels' });
+  }
+}
+
+interface ProjectedVolume {
+  name: string;
+  projected?: { sources?: { serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string } }[] };
+}
+
+/** The longest a projected token this platform mounts may live: short, the kubelet renews it. */
+export const MAX_TOKEN_SECONDS = 3600;
+
+/**
+ * Who a pod is and whom it trusts: both issuers set (https), and for every service it calls
+ * (`X_URL`), its own token (`X_TOKEN_FILE`) from a read-only projected service-account token whose
+ * audience is that service, short-lived.
+ */
+function workloadIdentity(o: Workload, c: Container, out: Finding[]) {
+  const fail = (message: string) =>
+    out.push({ rule: 'workload-identity', object: id(o), message: `container ${c.name}: ${message}` });
+  const env = new Map((c.env ?? []).map((e) => [e.name, e.value]));
+  for (const variable of ['OIDC_ISSUER_URL', 'WORKLOAD_ISSUER_URL']) {
+    if (!/^https:\/\//.test(env.get(variable) ?? '')) fail(`${variable} must be an https URL`);
+  }
+  const volumes = (o.spec.template.spec.volumes ?? []) as unknown as ProjectedVolume[];
+  for (const [variable, url] of env) {
+    if (!variable.endsWith('_URL') || ['OIDC_ISSUER_URL', 'WORKLOAD_ISSUER_URL', 'DATABASE_URL'].includes(variable))
+      continue;
+    const service = /^https?:\/\/([a-z0-9-]+)\./.exec(url ?? '')?.[1];
+    const tokenVariable = variable.replace(/_URL$/, '_TOKEN_FILE');
+    const file = env.get(tokenVariable);
+    if (service === undefined || file === undefined) {
+      fail(`${variable} has no ${tokenVariable}: calls to ${url} would carry no identity`);
+      continue;
+    }
+    const mount = (c.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+    const source = volumes
+      .find((v) => v.name === mount?.name)
+      ?.projected?.sources?.find(
+        (s) => s.serviceAccountToken?.path === file.slice((mount?.mountPath.length ?? 0) + 1),
+      )?.serviceAccountToken;
+    if (mount === undefined || source === undefined) {
+      fail(`${tokenVariable} (${file}) is not a projected service-account token`);
+      continue;
+    }
+    if (mount.readOnly !== true) fail(`the token volume ${mount.name} must be mounted read-only`);
+    if (source.audience !== service)
+      fail(`the token for ${variable} has audience ${String(source.audience)}, not ${service}`);
+    if ((source.expirationSeconds ?? Infinity) > MAX_TOKEN_SECONDS)
+      fail(
+        `the token for ${variable} lives ${String(source.expirationSeconds ?? 'unbounded')} s, over ${MAX_TOKEN_SECONDS}`,
+      );
   }
 }
 
@@ -307,6 +360,25 @@ export function policyFindings(objects: readonly KubeObject[]): Finding[] {
         rule: 'network-policy',
         object: id(w),
         message: 'no NetworkPolicy restricts both ingress and egress of its pods',
+      });
+    const keysReachable = policies.some((p) => {
+      const spec = p['spec'] as {
+        podSelector?: { matchLabels?: Record<string, string> };
+        egress?: { ports?: { port?: number | string }[]; to?: { ipBlock?: unknown }[] }[];
+      };
+      return (
+        p.metadata.namespace === w.metadata.namespace &&
+        matches(spec.podSelector?.matchLabels, w.spec.template.metadata?.labels) &&
+        (spec.egress ?? []).some(
+          (rule) => (rule.ports ?? []).some((port) => port.port === 443) && (rule.to ?? []).some((to) => to.ipBlock),
+        )
+      );
+    });
+    if (covered && !keysReachable)
+      out.push({
+        rule: 'network-policy',
+        object: id(w),
+        message: 'its NetworkPolicy allows no HTTPS egress to the identity providers’ keys',
       });
   }
   return out;

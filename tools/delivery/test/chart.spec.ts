@@ -65,7 +65,11 @@ describe.each(charts)('%s', (chart) => {
     });
     expect(container.lifecycle).toEqual({ preStop: { sleep: { seconds: 15 } } });
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(15 + 10 + 5);
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+    // A scratch /tmp, and the projected tokens of a service that calls others (no other volume).
+    expect(pod.volumes[0]).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } });
+    expect(pod.volumes.slice(1).map((v) => (v as { name: string }).name)).toEqual(
+      chart.endsWith('order-service') ? ['workload-tokens'] : [],
+    );
     const service = defaults?.objects.find((o) => o.kind === 'Service') as unknown as {
       spec: { type: string; ports: unknown[] };
     };

@@ -282,6 +282,28 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       /\[argocd-config\] the argoproj\.io\/Application health check must be configured/,
     ],
     [
+      'a service that no longer trusts its caller',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/payment-service/values.yaml',
+          'allowedCallers:\n    - system:serviceaccount:order-service:order-service',
+          'allowedCallers: []',
+        ),
+      /\[workload-trust\] order-service calls payment-service as system:serviceaccount:order-service:order-service, which payment-service does not allow/,
+    ],
+    [
+      'a service that trusts a caller that never calls it',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/user-service/values.yaml',
+          '    - system:serviceaccount:order-service:order-service',
+          '    - system:serviceaccount:order-service:order-service\n    - system:serviceaccount:default:default',
+        ),
+      /\[workload-trust\] user-service allows system:serviceaccount:default:default, which calls it with no token for user-service/,
+    ],
+    [
       'an unknown field in a Velero Schedule',
       (w) =>
         edit(

@@ -159,12 +159,102 @@ describe('objects that break a platform rule are reported by rule and object', (
       /\[memory-budget\].*heap caps 64 \+ 3 × 2 MiB and 64 MiB outside the heap need 134 MiB, over its 128 MiB limit/,
     ],
     [
+      'an issuer over plain HTTP',
+      (o) =>
+        (container(o)['env'] as { name: string; value?: string }[]).forEach((e) => {
+          if (e.name === 'OIDC_ISSUER_URL') e.value = 'http://keycloak.identity.svc/realms/platform';
+        }),
+      /\[workload-identity\].*OIDC_ISSUER_URL must be an https URL/,
+    ],
+    [
+      'no egress to the identity providers’ keys',
+      (o) => {
+        const policy = o.find((x) => x.kind === 'NetworkPolicy') as unknown as {
+          spec: { egress: { ports?: { port: number }[] }[] };
+        };
+        policy.spec.egress = policy.spec.egress.filter((rule) => !(rule.ports ?? []).some((p) => p.port === 443));
+      },
+      /\[network-policy\].*no HTTPS egress to the identity providers’ keys/,
+    ],
+    [
       'a memory limit too small for the heap caps',
       (o) => ((container(o)['resources'] as { limits: Record<string, string> }).limits['memory'] = '100Mi'),
       /\[memory-budget\].*over its 100 MiB limit/,
     ],
   ])('%s', (_case, change, message) => {
     expect(mutated(change)).toMatch(message);
+  });
+});
+
+describe('order-service calls with its own projected tokens, each for the service it calls', () => {
+  let objects: KubeObject[];
+  beforeAll(async () => {
+    objects = await renderChart(join(charts, 'order-service'), {
+      releaseName: 'order-service',
+      namespace: 'order-service',
+    });
+  });
+  const pod = (o: KubeObject[]) =>
+    (
+      o.find((x) => x.kind === 'Deployment') as unknown as {
+        spec: {
+          template: {
+            spec: {
+              containers: { env: { name: string; value?: string }[]; volumeMounts: { readOnly?: boolean }[] }[];
+              volumes: { name: string; projected?: { sources: { serviceAccountToken: Record<string, unknown> }[] } }[];
+            };
+          };
+        };
+      }
+    ).spec.template.spec;
+  const tokenSources = (o: KubeObject[]) =>
+    pod(o)
+      .volumes.find((v) => v.name === 'workload-tokens')
+      ?.projected?.sources.map((s) => s.serviceAccountToken);
+
+  it('mounts a token per service called, for that audience, short-lived, and points the settings at them', () => {
+    expect(tokenSources(objects)).toEqual([
+      { audience: 'payment-service', expirationSeconds: 600, path: 'payment-service' },
+      { audience: 'user-service', expirationSeconds: 600, path: 'user-service' },
+    ]);
+    const env = Object.fromEntries(pod(objects).containers[0]?.env.map((e) => [e.name, e.value]) ?? []);
+    expect(env).toMatchObject({
+      USER_SERVICE_TOKEN_FILE: '/var/run/secrets/platform/tokens/user-service',
+      PAYMENT_SERVICE_TOKEN_FILE: '/var/run/secrets/platform/tokens/payment-service',
+      WORKLOAD_AUDIENCE: 'order-service',
+      WORKLOAD_ALLOWED_CALLERS: '',
+    });
+    expect(formatFindings(checkObjects(objects))).toBe('');
+  });
+
+  it.each<[string, (o: KubeObject[]) => void, RegExp]>([
+    [
+      'a token for the wrong audience',
+      (o) => (((tokenSources(o) ?? [])[0] as Record<string, unknown>)['audience'] = 'user-service'),
+      /\[workload-identity\].*the token for PAYMENT_SERVICE_URL has audience user-service, not payment-service/,
+    ],
+    [
+      'a long-lived token',
+      (o) => (((tokenSources(o) ?? [])[1] as Record<string, unknown>)['expirationSeconds'] = 86_400),
+      /\[workload-identity\].*lives 86400 s, over 3600/,
+    ],
+    [
+      'a call without a token',
+      (o) => {
+        const container = pod(o).containers[0];
+        if (container) container.env = container.env.filter((e) => e.name !== 'USER_SERVICE_TOKEN_FILE');
+      },
+      /\[workload-identity\].*USER_SERVICE_URL has no USER_SERVICE_TOKEN_FILE/,
+    ],
+    [
+      'a writable token mount',
+      (o) => pod(o).containers[0]?.volumeMounts.forEach((m) => (m.readOnly = false)),
+      /\[workload-identity\].*must be mounted read-only/,
+    ],
+  ])('reports %s', (_case, change, message) => {
+    const copy = structuredClone(objects);
+    change(copy);
+    expect(formatFindings(checkObjects(copy))).toMatch(message);
   });
 });
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bearer, TestIssuer } from '@platform/auth/testing';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '@platform/persistence/testing';
 import {
   BUILT_SERVICE_ENV,
@@ -61,13 +62,20 @@ describe('the Dockerfile', () => {
   });
 });
 
+// A real issuer the services trust, as they trust the cluster's: every call carries a real token.
+let issuer: TestIssuer;
+beforeAll(async () => {
+  issuer = await TestIssuer.start();
+});
+afterAll(() => issuer.close());
+
 const services: [string, (base: string) => Promise<void>][] = [
   [
     'user-service',
     async (base) => {
       const res = await fetch(`${base}/users`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...bearer(await issuer.person('image')) },
         body: JSON.stringify({ email: 'image@example.com', name: 'Image' }),
       });
       expect(res.status).toBe(201);
@@ -76,7 +84,7 @@ const services: [string, (base: string) => Promise<void>][] = [
   [
     'order-service',
     async (base) => {
-      const res = await fetch(`${base}/orders?limit=1`);
+      const res = await fetch(`${base}/orders?limit=1`, { headers: bearer(await issuer.person('image')) });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ items: [], nextCursor: null });
     },
@@ -86,7 +94,11 @@ const services: [string, (base: string) => Promise<void>][] = [
     async (base) => {
       const res = await fetch(`${base}/payments`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'image-test' },
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': 'image-test',
+          ...bearer(await issuer.workload('payment-service')),
+        },
         body: JSON.stringify({
           amountCents: 100,
           currency: 'EUR',
@@ -168,6 +180,7 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
         ...(database?.url === undefined ? { DATA_DIR: join(tmp, 'data') } : { DATABASE_URL: database.url }),
         USER_SERVICE_URL: 'http://127.0.0.1:9',
         PAYMENT_SERVICE_URL: 'http://127.0.0.1:9',
+        ...issuer.environment(),
       },
     });
     try {

@@ -54,6 +54,7 @@ function addChart(tree, service) {
   // A new service is called by nobody yet and calls nobody: widen these when that changes.
   values.setIn(['networkPolicy', 'callerNamespaces'], values.createNode([]));
   values.setIn(['dependencies'], values.createNode({}));
+  values.setIn(['identity', 'allowedCallers'], values.createNode([]));
   tree.write(`deploy/charts/${service}/values.yaml`, values.toString());
   tree.delete(`deploy/charts/${service}/Chart.lock`);
 }

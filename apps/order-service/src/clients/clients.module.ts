@@ -1,4 +1,5 @@
 import { Global, Inject, Module, type OnModuleDestroy } from '@nestjs/common';
+import { TokenFile } from '@platform/auth';
 import { HttpClient } from '@platform/http-client';
 import type { ServiceRuntime } from '@platform/runtime';
 import { SERVICE_RUNTIME } from '@platform/runtime/nest';
@@ -35,7 +36,10 @@ class ClientsLifecycle implements OnModuleDestroy {
   }
 }
 
-/** `UserServiceClient` and `PaymentServiceClient`, the ports of the orders domain over HTTP. */
+/**
+ * `UserServiceClient` and `PaymentServiceClient`, the ports of the orders domain over HTTP, each
+ * with order-service's own token for that service (a projected service-account token file).
+ */
 @Global()
 @Module({
   providers: [
@@ -43,13 +47,15 @@ class ClientsLifecycle implements OnModuleDestroy {
     ClientsLifecycle,
     {
       provide: UserServiceClient,
-      useFactory: (c: HttpClients) => new UserServiceClient(c.users),
-      inject: [HTTP_CLIENTS],
+      useFactory: (c: HttpClients, settings: OrderServiceSettings) =>
+        new UserServiceClient(c.users, new TokenFile(settings.userServiceTokenFile)),
+      inject: [HTTP_CLIENTS, ORDER_SERVICE_CONFIG],
     },
     {
       provide: PaymentServiceClient,
-      useFactory: (c: HttpClients) => new PaymentServiceClient(c.payments),
-      inject: [HTTP_CLIENTS],
+      useFactory: (c: HttpClients, settings: OrderServiceSettings) =>
+        new PaymentServiceClient(c.payments, new TokenFile(settings.paymentServiceTokenFile)),
+      inject: [HTTP_CLIENTS, ORDER_SERVICE_CONFIG],
     },
   ],
   exports: [UserServiceClient, PaymentServiceClient],

@@ -1,3 +1,4 @@
+import type { TokenFile } from '@platform/auth';
 import { problems, ProblemError } from '@platform/errors';
 import { type HttpClient, type HttpResponse, UnreachableError } from '@platform/http-client';
 import type { CallContext, ChargeOutcome, ChargeRequest, PaymentGateway } from '../orders/ports';
@@ -12,11 +13,15 @@ interface ProblemBody {
 const IN_PROGRESS = 'urn:problem-type:idempotency-key-in-progress';
 
 /**
- * Payments over HTTP on payment-service. Every write carries an idempotency key, so every call is
- * safely retried (on 503/504, and on 409 while the same key is still in progress there).
+ * Payments over HTTP on payment-service, as order-service's workload (its own token). Every write
+ * carries an idempotency key, so every call is safely retried (on 503/504, and on 409 while the
+ * same key is still in progress there).
  */
 export class PaymentServiceClient implements PaymentGateway {
-  constructor(private readonly http: HttpClient) {}
+  constructor(
+    private readonly http: HttpClient,
+    private readonly identity: TokenFile,
+  ) {}
 
   async charge(request: ChargeRequest, context: CallContext): Promise<ChargeOutcome> {
     const res = await this.#call<{ id?: string } & ProblemBody>(context, {
@@ -83,6 +88,12 @@ export class PaymentServiceClient implements PaymentGateway {
     context: CallContext,
     call: { method: 'GET' | 'POST'; path: string; route: string; key?: string; body?: unknown },
   ): Promise<HttpResponse<T>> {
+    let identity: { authorization: string };
+    try {
+      identity = await this.identity.header();
+    } catch (error) {
+      throw dependencyUnavailable(this.http.peer, error);
+    }
     try {
       return await this.http.call<T>({
         method: call.method,
@@ -91,6 +102,7 @@ export class PaymentServiceClient implements PaymentGateway {
         body: call.body,
         headers: {
           'x-request-id': context.requestId,
+          ...identity,
           ...(call.key === undefined ? {} : { 'idempotency-key': call.key }),
         },
         idempotent: true,

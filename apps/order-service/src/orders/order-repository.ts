@@ -1,3 +1,4 @@
+import type { Owner } from '@platform/auth';
 import type { Currency } from '@platform/money';
 import { decodeCursor, nextCursor, type Queryable } from '@platform/persistence';
 import type { Order, OrderItem, OrderStatus } from './order';
@@ -12,6 +13,8 @@ interface OrderRow {
   payment_id: string | null;
   refund_id: string | null;
   payment_key: string | null;
+  owner_issuer: string | null;
+  owner_subject: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -30,7 +33,7 @@ export interface StoredOrder {
 }
 
 const COLUMNS =
-  'id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, created_at, updated_at';
+  'id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, owner_issuer, owner_subject, created_at, updated_at';
 
 /** The SQL of orders and their items; both engines run it unchanged. */
 export class OrderRepository {
@@ -40,9 +43,19 @@ export class OrderRepository {
   async insert(order: Order): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO orders (id, user_id, currency, total_cents, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [order.id, order.userId, order.currency, order.totalCents, order.status, order.createdAt, order.updatedAt],
+        `INSERT INTO orders (id, user_id, currency, total_cents, status, owner_issuer, owner_subject, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          order.id,
+          order.userId,
+          order.currency,
+          order.totalCents,
+          order.status,
+          order.owner?.issuer ?? null,
+          order.owner?.subject ?? null,
+          order.createdAt,
+          order.updatedAt,
+        ],
       );
       for (const [position, item] of order.items.entries()) {
         await tx.query(
@@ -59,13 +72,25 @@ export class OrderRepository {
     return stored;
   }
 
-  async list(filter: { userId?: string; status?: OrderStatus }, limit: number, cursor: string | undefined) {
+  async list(
+    filter: { owner?: Owner; userId?: string; status?: OrderStatus },
+    limit: number,
+    cursor: string | undefined,
+  ) {
     const after = cursor === undefined ? 0 : decodeCursor(cursor);
     const { rows } = await this.db.query<OrderRow>(
       `SELECT ${COLUMNS} FROM orders
        WHERE seq > $1 AND ($2::uuid IS NULL OR user_id = $2) AND ($3::text IS NULL OR status = $3)
+         AND ($5::text IS NULL OR (owner_subject = $5 AND owner_issuer = $6))
        ORDER BY seq LIMIT $4`,
-      [after, filter.userId ?? null, filter.status ?? null, limit + 1],
+      [
+        after,
+        filter.userId ?? null,
+        filter.status ?? null,
+        limit + 1,
+        filter.owner?.subject ?? null,
+        filter.owner?.issuer ?? null,
+      ],
     );
     const page = await this.#withItems(rows.slice(0, limit));
     return { items: page.map((s) => s.order), nextCursor: nextCursor(rows, limit) };
@@ -143,6 +168,10 @@ export class OrderRepository {
       order: {
         id: row.id,
         userId: row.user_id,
+        owner:
+          row.owner_issuer === null || row.owner_subject === null
+            ? null
+            : { issuer: row.owner_issuer, subject: row.owner_subject },
         currency: row.currency as Currency,
         items: byOrder.get(row.id) ?? [],
         totalCents: Number(row.total_cents),

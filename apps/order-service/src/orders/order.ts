@@ -1,3 +1,4 @@
+import type { Owner } from '@platform/auth';
 import { IdempotencyKey, pageQuery, Uuid } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { type Currency, CurrencySchema } from '@platform/money';
@@ -15,6 +16,8 @@ export interface OrderItem {
 export interface Order {
   readonly id: string;
   readonly userId: string;
+  /** The person who created it, for their own user. */
+  readonly owner: Owner | null;
   readonly currency: Currency;
   readonly items: readonly OrderItem[];
   readonly totalCents: number;
@@ -37,7 +40,7 @@ export const OrderItemSchema = Type.Object(
 /** The total is the server's to compute: a client-sent `totalCents` is an unknown field. */
 export const CreateOrderBody = Type.Object(
   {
-    userId: Uuid(),
+    userId: Type.Optional(Uuid({ description: 'The caller’s own user; omitted, the caller’s profile.' })),
     currency: CurrencySchema,
     items: Type.Array(OrderItemSchema, { minItems: 1, maxItems: 100 }),
   },
@@ -71,6 +74,16 @@ export type ListOrdersInput = Static<typeof ListOrdersQuery>;
 export function orderTotal(items: readonly OrderItem[]): number {
   return items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
 }
+
+export const unknownUser = (userId: string) =>
+  new ProblemError(problems.unprocessable, `User ${userId} does not exist.`, {
+    errors: [{ in: 'body', field: 'userId', message: 'is not a known user' }],
+  });
+
+export const noProfile = () =>
+  new ProblemError(problems.unprocessable, 'You have no user profile yet: create one with POST /users first.', {
+    errors: [{ in: 'body', field: 'userId', message: 'is required: the caller has no user profile' }],
+  });
 
 export const orderNotFound = (id: string) => new ProblemError(problems.notFound, `Order ${id} does not exist.`);
 

@@ -1,4 +1,5 @@
-import { IdParams, operation, Page, problemResponses, Timestamp, Uuid } from '@platform/contracts';
+import { SCOPES } from '@platform/auth';
+import { IdParams, operation, Owner, Page, problemResponses, Timestamp, Uuid } from '@platform/contracts';
 import { CurrencySchema } from '@platform/money';
 import { Type } from '@sinclair/typebox';
 import { CreateOrderBody, IdempotencyKeyHeader, ListOrdersQuery, OrderItemSchema, PayOrderBody } from './order';
@@ -7,6 +8,7 @@ export const OrderSchema = Type.Object(
   {
     id: Uuid(),
     userId: Uuid(),
+    owner: Owner,
     currency: CurrencySchema,
     items: Type.Array(OrderItemSchema),
     totalCents: Type.Integer({ minimum: 1 }),
@@ -25,9 +27,11 @@ export const createOrder = operation({
   method: 'post',
   path: '/orders',
   operationId: 'createOrder',
-  summary: 'Create an order for a user',
+  summary: 'Create an order for the caller’s own user',
+  description:
+    '`userId` must be the caller’s own user (another person’s is 422, as an unknown one); omitted, it is the caller’s profile.',
   tags,
-  security: 'public',
+  security: { people: [SCOPES.ordersWrite] },
   body: CreateOrderBody,
   successStatus: 201,
   responses: {
@@ -44,9 +48,9 @@ export const listOrders = operation({
   method: 'get',
   path: '/orders',
   operationId: 'listOrders',
-  summary: 'List orders in creation order',
+  summary: 'List the caller’s orders in creation order (an administrator’s: everyone’s)',
   tags,
-  security: 'public',
+  security: { people: [SCOPES.ordersRead] },
   query: ListOrdersQuery,
   successStatus: 200,
   responses: { 200: { description: 'A page of orders.', schema: Page(OrderSchema) } },
@@ -56,9 +60,9 @@ export const getOrder = operation({
   method: 'get',
   path: '/orders/{id}',
   operationId: 'getOrder',
-  summary: 'Read an order',
+  summary: 'Read an order (its owner or an administrator)',
   tags,
-  security: 'public',
+  security: { people: [SCOPES.ordersRead] },
   params: IdParams,
   successStatus: 200,
   responses: { 200: { description: 'The order.', schema: OrderSchema }, ...problemResponses(404) },
@@ -70,9 +74,9 @@ export const payOrder = operation({
   operationId: 'payOrder',
   summary: 'Pay a PENDING order, once',
   description:
-    'The payment’s idempotency key comes from the order and the `Idempotency-Key` (else the card token): a retried request completes the order with the one charge.',
+    'The payment’s idempotency key comes from the order and the `Idempotency-Key` (else the card token): a retried request completes the order with the one charge. Its owner or an administrator.',
   tags,
-  security: 'public',
+  security: { people: [SCOPES.ordersWrite] },
   params: IdParams,
   headers: IdempotencyKeyHeader,
   body: PayOrderBody,
@@ -87,9 +91,9 @@ export const cancelOrder = operation({
   method: 'post',
   path: '/orders/{id}/cancel',
   operationId: 'cancelOrder',
-  summary: 'Cancel an order; a PAID one is refunded first',
+  summary: 'Cancel an order; a PAID one is refunded first (its owner or an administrator)',
   tags,
-  security: 'public',
+  security: { people: [SCOPES.ordersWrite] },
   params: IdParams,
   body: Type.Object({}, { additionalProperties: false }),
   bodyOptional: true,

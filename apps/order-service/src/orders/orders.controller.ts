@@ -13,36 +13,36 @@ export class OrdersController {
 
   @Route(createOrder)
   async create(
-    @Input() { body }: Input<typeof createOrder>,
+    @Input() { body, caller }: Input<typeof createOrder>,
     @CallContext() context: Context,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const order = await this.orders.create(body, context);
+    const order = await this.orders.create(body, caller, context);
     res.location(`/orders/${order.id}`);
     return order;
   }
 
   @Route(listOrders)
-  list(@Input() { query }: Input<typeof listOrders>) {
-    return this.orders.list(query);
+  list(@Input() { query, caller }: Input<typeof listOrders>) {
+    return this.orders.list(query, caller);
   }
 
   @Route(getOrder)
-  get(@Input() { params }: Input<typeof getOrder>) {
-    return this.orders.get(params.id);
+  get(@Input() { params, caller }: Input<typeof getOrder>) {
+    return this.orders.get(params.id, caller);
   }
 
   @Route(payOrder)
   pay(
-    @Input() { params, body }: Input<typeof payOrder>,
+    @Input() { params, body, caller }: Input<typeof payOrder>,
     @IdempotencyKey() key: string | undefined,
     @CallContext() context: Context,
   ) {
-    return this.orders.pay(params.id, body, key, context);
+    return this.orders.pay(params.id, body, key, caller, context);
   }
 
   @Route(cancelOrder)
-  cancel(@Input() { params }: Input<typeof cancelOrder>, @CallContext() context: Context) {
-    return this.orders.cancel(params.id, context);
+  cancel(@Input() { params, caller }: Input<typeof cancelOrder>, @CallContext() context: Context) {
+    return this.orders.cancel(params.id, caller, context);
   }
 }

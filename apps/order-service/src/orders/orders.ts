@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isAdmin, isOwner, ownerOf, type Person, type Principal } from '@platform/auth';
 import { problems, ProblemError } from '@platform/errors';
 import {
   alreadyCancelled,
+  noProfile,
   type CreateOrderInput,
   type ListOrdersInput,
   notPending,
@@ -10,6 +12,7 @@ import {
   orderTotal,
   type PayOrderInput,
   paymentInProgress,
+  unknownUser,
 } from './order';
 import type { OrderRepository, StoredOrder } from './order-repository';
 import type { CallContext, PaymentGateway, UserDirectory } from './ports';
@@ -25,7 +28,8 @@ export interface OrdersOptions {
 
 /**
  * Orders: create, read, pay, cancel. Plain TypeScript; users and payments are ports, so this
- * code neither knows HTTP nor which service answers.
+ * code neither knows HTTP nor which service answers. A person orders for their own user; an order
+ * is seen and acted on by its owner and administrators, and to anyone else does not exist (404).
  */
 export class Orders {
   readonly #now: () => Date;
@@ -39,24 +43,21 @@ export class Orders {
     this.#now = options.now ?? (() => new Date());
   }
 
-  async create(input: CreateOrderInput, context: CallContext): Promise<Order> {
-    // Ids are stored, and so answered, in their canonical lower case, whatever case they came in.
-    const userId = input.userId.toLowerCase();
+  async create(input: CreateOrderInput, caller: Principal, context: CallContext): Promise<Order> {
+    if (caller.kind !== 'person') throw new Error('Only a person orders');
     const totalCents = orderTotal(input.items);
     if (totalCents < 1) {
       throw new ProblemError(problems.validation, 'The order total must be at least one minor unit.', {
         errors: [{ in: 'body', field: 'items', message: 'must add up to a total of at least 1' }],
       });
     }
-    if (!(await this.users.exists(userId, context))) {
-      throw new ProblemError(problems.unprocessable, `User ${userId} does not exist.`, {
-        errors: [{ in: 'body', field: 'userId', message: 'is not a known user' }],
-      });
-    }
+    const owner = ownerOf(caller);
+    const userId = await this.#usersOwnUser(input.userId, caller, context);
     const timestamp = this.#now().toISOString();
     const order: Order = {
       id: randomUUID(),
       userId,
+      owner,
       currency: input.currency,
       items: input.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents })),
       totalCents,
@@ -70,12 +71,27 @@ export class Orders {
     return order;
   }
 
-  async get(id: string): Promise<Order> {
-    return (await this.#find(id)).order;
+  async get(id: string, caller: Principal): Promise<Order> {
+    return (await this.#find(id, caller)).order;
   }
 
-  list(input: ListOrdersInput) {
-    return this.repository.list({ userId: input.userId, status: input.status }, input.limit, input.cursor);
+  /** The caller's own orders; an administrator's list is everyone's (filtered by `userId` if given). */
+  list(input: ListOrdersInput, caller: Principal) {
+    const owner = isAdmin(caller) || caller.kind !== 'person' ? undefined : ownerOf(caller);
+    return this.repository.list({ owner, userId: input.userId, status: input.status }, input.limit, input.cursor);
+  }
+
+  /** The caller's own user: the one named (if theirs: another person's is as unknown as none) or their profile. */
+  async #usersOwnUser(named: string | undefined, caller: Person, context: CallContext): Promise<string> {
+    if (named === undefined) {
+      const profile = await this.users.profileOf(ownerOf(caller), context);
+      if (profile === undefined) throw noProfile();
+      return profile;
+    }
+    // Ids are stored, and so answered, in their canonical lower case, whatever case they came in.
+    const userId = named.toLowerCase();
+    if (!isOwner(caller, await this.users.ownerOf(userId, context))) throw unknownUser(userId);
+    return userId;
   }
 
   /**
@@ -84,9 +100,15 @@ export class Orders {
    * service crashed between the charge and its own write — completes the order with the one
    * existing payment, and a retry of a request that already paid the order answers the paid order.
    */
-  async pay(id: string, input: PayOrderInput, clientKey: string | undefined, context: CallContext): Promise<Order> {
+  async pay(
+    id: string,
+    input: PayOrderInput,
+    clientKey: string | undefined,
+    caller: Principal,
+    context: CallContext,
+  ): Promise<Order> {
     const key = paymentKey(id, clientKey, input.paymentMethod.token);
-    const stored = await this.#find(id);
+    const stored = await this.#find(id, caller);
     if (isPaidBy(stored, key)) return stored.order;
     if (stored.order.status !== 'PENDING') throw notPending(stored.order);
 
@@ -136,8 +158,8 @@ export class Orders {
   }
 
   /** Cancels an order; a paid one is refunded first and keeps its refund id. */
-  async cancel(id: string, context: CallContext): Promise<Order> {
-    const { order } = await this.#find(id);
+  async cancel(id: string, caller: Principal, context: CallContext): Promise<Order> {
+    const { order } = await this.#find(id, caller);
     const now = this.#now();
     switch (order.status) {
       case 'CANCELLED':
@@ -147,13 +169,13 @@ export class Orders {
           const current = await this.#find(id);
           throw current.order.status === 'PENDING' ? paymentInProgress(current.order) : notPending(current.order);
         }
-        return this.get(id);
+        return (await this.#find(id)).order;
       case 'PAID': {
         const { refundId } = await this.payments.refund(order.paymentId as string, `order:${id}:refund`, context);
         if (!(await this.repository.cancel(id, 'PAID', refundId, this.#now().toISOString(), this.#staleBefore(now)))) {
           throw alreadyCancelled((await this.#find(id)).order);
         }
-        return this.get(id);
+        return (await this.#find(id)).order;
       }
     }
   }
@@ -165,12 +187,14 @@ export class Orders {
       if (current.order.paymentId === paymentId) return current.order;
       throw notPending(current.order);
     }
-    return this.get(id);
+    return (await this.#find(id)).order;
   }
 
-  async #find(id: string): Promise<StoredOrder> {
+  /** The order as stored now; with a caller, only if they may see it (its owner or an administrator). */
+  async #find(id: string, caller?: Principal): Promise<StoredOrder> {
     const stored = await this.repository.find(id);
     if (stored === undefined) throw orderNotFound(id);
+    if (caller !== undefined && !(isOwner(caller, stored.order.owner) || isAdmin(caller))) throw orderNotFound(id);
     return stored;
   }
 

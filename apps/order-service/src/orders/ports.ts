@@ -1,9 +1,15 @@
+import type { Owner } from '@platform/auth';
 import type { Currency } from '@platform/money';
 
-/** What the order service needs to know about users (user-service, over HTTP). */
+/**
+ * What the order service needs to know about users (user-service, over HTTP, as order-service's
+ * workload). Throws a 503 problem when it cannot be known now.
+ */
 export interface UserDirectory {
-  /** True when the user exists; throws a 503 problem when that cannot be known now. */
-  exists(userId: string, context: CallContext): Promise<boolean>;
+  /** Whose the user is (null: nobody's), or undefined when there is no such user. */
+  ownerOf(userId: string, context: CallContext): Promise<Owner | null | undefined>;
+  /** The id of the person's own user profile, if they have one. */
+  profileOf(owner: Owner, context: CallContext): Promise<string | undefined>;
 }
 
 export interface ChargeRequest {

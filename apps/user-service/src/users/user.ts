@@ -1,3 +1,4 @@
+import type { Owner } from '@platform/auth';
 import { pageQuery, PrintableText } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { type Static, Type } from '@sinclair/typebox';
@@ -6,6 +7,8 @@ export interface User {
   readonly id: string;
   readonly email: string;
   readonly name: string;
+  /** The person whose profile this is. */
+  readonly owner: Owner | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -27,7 +30,12 @@ export const UpdateUserBody = Type.Object(
 );
 export type UpdateUserInput = Static<typeof UpdateUserBody>;
 
-export const ListUsersQuery = pageQuery();
+export const ListUsersQuery = pageQuery({
+  issuer: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 2048, description: 'Only users owned through this identity provider.' }),
+  ),
+  subject: Type.Optional(PrintableText({ maxLength: 255, description: 'Only users owned by this subject.' })),
+});
 export type ListUsersInput = Static<typeof ListUsersQuery>;
 
 /** Emails are compared and stored trimmed and lower-cased. */
@@ -37,3 +45,7 @@ export const emailTaken = (email: string) =>
   new ProblemError(problems.conflict, `The email ${email} is already used by another user.`);
 
 export const userNotFound = (id: string) => new ProblemError(problems.notFound, `User ${id} does not exist.`);
+
+export const profileTaken = () => new ProblemError(problems.conflict, 'You already have a user profile.');
+
+export const noProfile = () => new ProblemError(problems.notFound, 'You have no user profile yet.');

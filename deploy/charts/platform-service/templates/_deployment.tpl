@@ -92,6 +92,21 @@ spec:
             {{- range $variable, $dependency := $values.dependencies }}
             - name: {{ $variable }}
               value: {{ printf "http://%s.%s.svc.cluster.local:%d" $dependency.service $dependency.namespace (int $dependency.port) | quote }}
+            # This service's own token for it: projected, for its audience, renewed by the kubelet.
+            - name: {{ trimSuffix "_URL" $variable }}_TOKEN_FILE
+              value: {{ printf "%s/%s" (include "platform-service.tokensPath" $) $dependency.service | quote }}
+            {{- end }}
+            {{- with $values.identity }}
+            - name: OIDC_ISSUER_URL
+              value: {{ .oidcIssuerUrl | quote }}
+            - name: OIDC_AUDIENCE
+              value: {{ .oidcAudience | quote }}
+            - name: WORKLOAD_ISSUER_URL
+              value: {{ .workloadIssuerUrl | quote }}
+            - name: WORKLOAD_AUDIENCE
+              value: {{ include "platform-service.name" $ | quote }}
+            - name: WORKLOAD_ALLOWED_CALLERS
+              value: {{ join "," .allowedCallers | quote }}
             {{- end }}
             {{- with $values.tracing }}
             {{- if .otlpEndpoint }}
@@ -158,8 +173,25 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if $values.dependencies }}
+            - name: workload-tokens
+              mountPath: {{ include "platform-service.tokensPath" $ }}
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with $values.dependencies }}
+        # One token per service called, each for that service's audience (the API token stays unmounted).
+        - name: workload-tokens
+          projected:
+            sources:
+              {{- range $variable, $dependency := . }}
+              - serviceAccountToken:
+                  audience: {{ $dependency.service }}
+                  expirationSeconds: {{ $values.identity.tokenExpirationSeconds }}
+                  path: {{ $dependency.service }}
+              {{- end }}
+        {{- end }}
 {{- end -}}

@@ -56,3 +56,10 @@ Usage: {{ include "platform-service.serviceAccountName" . }}
 {{- define "platform-service.serviceAccountName" -}}
 {{- default (include "platform-service.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}
+
+{{/*
+Where the projected service-account tokens for the services this one calls are mounted.
+*/}}
+{{- define "platform-service.tokensPath" -}}
+/var/run/secrets/platform/tokens
+{{- end -}}

@@ -1,7 +1,8 @@
 {{/*
 Deny by default; allow in: the HTTP port from the load balancer's CIDRs (the ALB targets pod IPs)
 and from the namespaces of the services that call this one; allow out: DNS, the services this
-one calls, the database CIDRs and the OpenTelemetry collector.
+one calls, the database CIDRs, the OpenTelemetry collector, and HTTPS to where the identity
+providers' keys are (identity.keySources).
 Usage: {{ include "platform-service.networkPolicy" . }}
 */}}
 {{- define "platform-service.networkPolicy" -}}
@@ -75,6 +76,18 @@ spec:
         {{- range $values.networkPolicy.databaseCidrs }}
         - ipBlock:
             cidr: {{ . }}
+        {{- end }}
+    - ports:
+        - port: 443
+          protocol: TCP
+      to:
+        {{- range $values.identity.keySources }}
+        - ipBlock:
+            cidr: {{ .cidr }}
+            {{- with .except }}
+            except:
+              {{- toYaml . | nindent 14 }}
+            {{- end }}
         {{- end }}
     {{- with $values.networkPolicy.collector }}
     {{- if .namespace }}
