@@ -3,7 +3,8 @@
 #
 #   throwaway.sh run -- CMD...   start a server, run CMD with TEST_DATABASE_URL set, stop the server
 #   throwaway.sh start DIR PORT  initialise DIR (if new) and start a server on PORT; prints its URL
-#   throwaway.sh stop DIR        stop the server of DIR (fast shutdown: clients are disconnected)
+#   throwaway.sh stop DIR [MODE] stop the server of DIR: fast (clients are disconnected; the default)
+#                                or immediate (no checkpoint: as a crash, recovered on the next start)
 #
 # Uses Debian's PostgreSQL server binaries (package postgresql-15 or newer). initdb refuses to run
 # as root, so as root the server runs as the unprivileged `postgres` user. Without the binaries,
@@ -40,10 +41,11 @@ start() {
 }
 
 stop() {
-  local dir=$1 bindir
+  local dir=$1 mode=${2:-fast} bindir
+  case "$mode" in fast | immediate) ;; *) echo "throwaway.sh: stop mode must be fast or immediate, not $mode" >&2; return 2 ;; esac
   bindir=$(find_bindir) || return 0
   [ -f "$dir/postmaster.pid" ] || return 0
-  as_owner "$bindir/pg_ctl" -D "$dir" -m fast -w -t 30 stop >/dev/null
+  as_owner "$bindir/pg_ctl" -D "$dir" -m "$mode" -w -t 30 stop >/dev/null
 }
 
 free_port() {
@@ -71,7 +73,7 @@ case "${1:-}" in
     exit $status
     ;;
   *)
-    echo "usage: throwaway.sh run -- CMD... | start DIR PORT | stop DIR" >&2
+    echo "usage: throwaway.sh run -- CMD... | start DIR PORT | stop DIR [fast|immediate]" >&2
     exit 2
     ;;
 esac

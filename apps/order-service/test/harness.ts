@@ -7,9 +7,12 @@ import type { TestIssuer } from '@platform/auth/testing';
 import type { Engine } from '@platform/persistence';
 import { serviceContext, type ServiceContext } from '@platform/persistence/testing';
 import { buildApp } from '../src/app';
+import { Reconciler } from '../src/orders/reconciler';
 
 export interface TestService extends ServiceContext {
   server: Server;
+  /** The app's reconciler: tests run it when they choose (it runs in the background only hourly). */
+  reconciler: Reconciler;
 }
 
 export interface Dependencies {
@@ -19,6 +22,10 @@ export interface Dependencies {
   readonly paymentServiceUrl: string;
   readonly userServiceTimeoutMs?: number;
   readonly paymentServiceTimeoutMs?: number;
+  /** How long a payment attempt holds an order (60 s unless a test needs it to go quiet sooner). */
+  readonly paymentAttemptStaleMs?: number;
+  /** When the reconciler looks at an order after an attempt began (at once, by default). */
+  readonly reconcileAfterMs?: number;
 }
 
 /**
@@ -49,12 +56,16 @@ export async function startTestService(engine: Engine, dependencies: Dependencie
       paymentServiceUrl: new URL(dependencies.paymentServiceUrl),
       userServiceTimeoutMs: dependencies.userServiceTimeoutMs ?? 2_000,
       paymentServiceTimeoutMs: dependencies.paymentServiceTimeoutMs ?? 5_000,
-      paymentAttemptStaleMs: 60_000,
+      paymentAttemptStaleMs: dependencies.paymentAttemptStaleMs ?? 60_000,
+      reconcileIntervalMs: 3600_000,
+      reconcileAfterMs: dependencies.reconcileAfterMs ?? 0,
+      reconcileWatchMs: 0,
     },
   });
   return {
     ...context,
     server: app.getHttpServer() as Server,
+    reconciler: app.get(Reconciler),
     close: async () => {
       await app.close();
       await context.close();

@@ -85,7 +85,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       (await (
         await fetch(`${payments.url}/payments?reference=${orderId}&limit=100`, { headers: bearer(admin) })
       ).json()) as {
-        items: { id: string; status: string; amountCents: number }[];
+        items: { id: string; status: string; amountCents: number; refundId: string | null }[];
       }
     ).items;
   const expectProblem = (res: request.Response, status: number, code: string) => {
@@ -331,6 +331,160 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
 
     it('answers 404 for an unknown order', async () => {
       expectProblem(await api().post(`/orders/${randomUUID()}/cancel`), 404, 'not-found');
+    });
+  });
+
+  describe('healing what a crash left half-finished', () => {
+    // A second order-service on its own database whose payment attempts go quiet after one second,
+    // behind the same misbehaving proxy: a lost answer leaves exactly what a crash would.
+    let quick: TestService;
+    beforeAll(async () => {
+      quick = await startTestService(engine, {
+        issuer,
+        userServiceUrl: users.url,
+        paymentServiceUrl: proxy.url,
+        paymentAttemptStaleMs: 1_000,
+      });
+    });
+    afterAll(() => quick.close());
+    const quickApi = () => checkedAgent(request(quick.server), checker, bearer(buyer));
+    const quickOrder = async () =>
+      (await quickApi().post('/orders').send({ userId, currency: 'EUR', items }).expect(201)).body as {
+        id: string;
+        totalCents: number;
+      };
+    const quickPay = (id: string, key = randomUUID()) =>
+      quickApi()
+        .post(`/orders/${id}/pay`)
+        .set('idempotency-key', key)
+        .send({ paymentMethod: { type: 'card', token: 'tok_visa' } });
+    const quickGet = async (id: string) => (await quickApi().get(`/orders/${id}`).expect(200)).body;
+    const goQuiet = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+    const repairsOf = (repairs: readonly { order_id?: unknown; repair: string }[], id: string) =>
+      repairs.filter((r) => r.order_id === id).map((r) => r.repair);
+    /** A charge made behind order-service's back, as an overruled attempt that lands late would be. */
+    const chargeDirectly = async (orderId: string, amountCents: number) => {
+      const res = await fetch(`${payments.url}/payments`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': `late-${randomUUID()}`,
+          ...bearer(await issuer.workload('payment-service')),
+        },
+        body: JSON.stringify({
+          amountCents,
+          currency: 'EUR',
+          reference: orderId,
+          method: { type: 'card', token: 'tok_visa' },
+        }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: string }).id;
+    };
+
+    it('completes a charged order left PENDING, without the client, once the attempt went quiet', async () => {
+      const order = await quickOrder();
+      proxy.set('drop-after-forward');
+      expectProblem(await quickPay(order.id), 503, 'dependency-unavailable');
+      const [charge] = await paymentsFor(order.id);
+      expect(charge).toMatchObject({ status: 'SUCCEEDED' });
+      // Still held by the attempt: the reconciler leaves a live attempt alone.
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual([]);
+      expect(await quickGet(order.id)).toMatchObject({ status: 'PENDING' });
+
+      await goQuiet();
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual(['completed-payment']);
+      expect(await quickGet(order.id)).toMatchObject({ status: 'PAID', paymentId: charge?.id });
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual([]);
+      expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: charge?.id, status: 'SUCCEEDED' })]);
+    });
+
+    it('refunds the charge of a quiet attempt when the client cancels instead: CANCELLED with its refund', async () => {
+      const order = await quickOrder();
+      const key = randomUUID();
+      proxy.set('drop-after-forward');
+      expectProblem(await quickPay(order.id, key), 503, 'dependency-unavailable');
+      proxy.set('pass');
+      expectProblem(await quickApi().post(`/orders/${order.id}/cancel`), 409, 'idempotency-key-in-progress');
+
+      await goQuiet();
+      const cancelled = (await quickApi().post(`/orders/${order.id}/cancel`).expect(200)).body;
+      const [charge] = await paymentsFor(order.id);
+      expect(cancelled).toMatchObject({
+        status: 'CANCELLED',
+        paymentId: charge?.id,
+        refundId: expect.stringMatching(UUID),
+      });
+      expect(charge).toMatchObject({ status: 'REFUNDED', refundId: cancelled.refundId });
+      expectProblem(await quickPay(order.id, key), 409, 'conflict');
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual([]);
+    });
+
+    it('cancels a PAID order whose refund went through when the answer was lost', async () => {
+      const order = await quickOrder();
+      const paid = (await quickPay(order.id).expect(200)).body;
+      proxy.set('drop-after-forward');
+      expectProblem(await quickApi().post(`/orders/${order.id}/cancel`), 503, 'dependency-unavailable');
+      expect(await quickGet(order.id)).toMatchObject({ status: 'PAID' });
+      const [refunded] = await paymentsFor(order.id);
+      expect(refunded).toMatchObject({ id: paid.paymentId, status: 'REFUNDED' });
+
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual(['cancelled-refunded-order']);
+      expect(await quickGet(order.id)).toMatchObject({ status: 'CANCELLED', refundId: refunded?.refundId });
+    });
+
+    it('finishes an accepted cancel whose refund never reached payment-service', async () => {
+      const order = await quickOrder();
+      const paid = (await quickPay(order.id).expect(200)).body;
+      proxy.set('unavailable');
+      expectProblem(await quickApi().post(`/orders/${order.id}/cancel`), 503, 'dependency-unavailable');
+      proxy.set('pass');
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual(['finished-cancel']);
+      const [refunded] = await paymentsFor(order.id);
+      expect(refunded).toMatchObject({ id: paid.paymentId, status: 'REFUNDED' });
+      expect(await quickGet(order.id)).toMatchObject({ status: 'CANCELLED', refundId: refunded?.refundId });
+    });
+
+    it('refunds a late charge behind a cancelled order, and a second charge behind a paid one', async () => {
+      const cancelled = await quickOrder();
+      proxy.set('unavailable');
+      expectProblem(await quickPay(cancelled.id), 503, 'dependency-unavailable');
+      proxy.set('pass');
+      await goQuiet();
+      await quickApi().post(`/orders/${cancelled.id}/cancel`).expect(200);
+      const late = await chargeDirectly(cancelled.id, cancelled.totalCents);
+
+      const paid = await quickOrder();
+      const { paymentId } = (await quickPay(paid.id).expect(200)).body;
+      const second = await chargeDirectly(paid.id, paid.totalCents);
+
+      const repairs = await quick.reconciler.reconcile();
+      expect(repairsOf(repairs, cancelled.id)).toEqual(['refunded-charge-behind-cancelled-order']);
+      expect(repairsOf(repairs, paid.id)).toEqual(['refunded-extra-charge']);
+      expect(await paymentsFor(cancelled.id)).toEqual([expect.objectContaining({ id: late, status: 'REFUNDED' })]);
+      expect(await quickGet(cancelled.id)).toMatchObject({
+        status: 'CANCELLED',
+        paymentId: late,
+        refundId: expect.stringMatching(UUID),
+      });
+      expect(await paymentsFor(paid.id)).toEqual([
+        expect.objectContaining({ id: paymentId, status: 'SUCCEEDED' }),
+        expect.objectContaining({ id: second, status: 'REFUNDED' }),
+      ]);
+      expect(await quickGet(paid.id)).toMatchObject({ status: 'PAID', paymentId });
+    });
+
+    it('repairs each order once when several replicas reconcile at the same moment', async () => {
+      const orders = await Promise.all([1, 2, 3, 4].map(() => quickOrder()));
+      proxy.set('drop-after-forward');
+      for (const order of orders) expectProblem(await quickPay(order.id), 503, 'dependency-unavailable');
+      proxy.set('pass');
+      await goQuiet();
+      const runs = await Promise.all([1, 2, 3].map(() => quick.reconciler.reconcile()));
+      for (const order of orders) {
+        expect(runs.flatMap((repairs) => repairsOf(repairs, order.id))).toEqual(['completed-payment']);
+        expect(await quickGet(order.id)).toMatchObject({ status: 'PAID' });
+      }
     });
   });
 

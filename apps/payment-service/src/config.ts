@@ -12,6 +12,13 @@ export const configSpec = {
   /** Which provider adapter charges cards; only the built-in sandbox so far. */
   paymentProvider: env.oneOf('PAYMENT_PROVIDER', ['sandbox'], { default: 'sandbox' }),
   providerTimeoutMs: env.milliseconds('PROVIDER_TIMEOUT_MS', { default: 5_000, max: 60_000 }),
+  /**
+   * When a charge or refund still in progress counts as abandoned by a crash (unset: 4 x
+   * PROVIDER_TIMEOUT_MS + 10 s, longer than any live request), and how often those are settled
+   * with the provider: one is settled within the sum of the two.
+   */
+  abandonedAfterMs: env.optionalMilliseconds('ABANDONED_AFTER_MS'),
+  settleIntervalMs: env.milliseconds('SETTLE_INTERVAL_MS', { default: 10_000, max: 600_000 }),
 };
 
 export type Config = ConfigOf<typeof configSpec>;

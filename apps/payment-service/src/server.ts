@@ -1,20 +1,20 @@
 import { join } from 'node:path';
-import { IdempotencyStore, startDatabase } from '@platform/persistence';
+import { IdempotencyStore, type Queryable, startDatabase } from '@platform/persistence';
 import { createAuthenticator, createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
 import { buildApp } from './app';
 import { type Config, configSpec, SERVICE_NAME } from './config';
 import type { PaymentProvider } from './payments/provider';
 import { PaymentRepository } from './payments/payment-repository';
-import { Payments } from './payments/payments';
+import { abandonedAfterMs, Payments, settlementRepair } from './payments/payments';
 import { SandboxProvider } from './payments/sandbox-provider';
 
 const PURGE_INTERVAL_MS = 3600_000;
 
 /** The adapter named by PAYMENT_PROVIDER; a real provider is one more case here. */
-function providerFor(name: Config['paymentProvider']): PaymentProvider {
+function providerFor(name: Config['paymentProvider'], db: Queryable): PaymentProvider {
   switch (name) {
     case 'sandbox':
-      return new SandboxProvider();
+      return new SandboxProvider(db);
   }
 }
 
@@ -23,8 +23,8 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const config = loadConfig(configSpec, environment);
   const runtime = createRuntime({ service: SERVICE_NAME, ...config });
   const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
-  const idempotency = new IdempotencyStore(db, { staleAfterMs: 4 * config.providerTimeoutMs + 10_000 });
-  const provider = providerFor(config.paymentProvider);
+  const idempotency = new IdempotencyStore(db, { staleAfterMs: abandonedAfterMs(config) });
+  const provider = providerFor(config.paymentProvider, db);
   const payments = new Payments(db, new PaymentRepository(db), idempotency, provider, {
     providerTimeoutMs: config.providerTimeoutMs,
   });
@@ -38,6 +38,9 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
     );
   }, PURGE_INTERVAL_MS).unref();
   runtime.onClose('idempotency purge', () => clearInterval(purge));
+  runtime.every('settle abandoned payments', config.settleIntervalMs, (report) =>
+    payments.settleAbandoned((settlement) => report(settlementRepair(settlement))),
+  );
 
   await runtime.listen(app.server, config.port, config.host);
   return runtime;

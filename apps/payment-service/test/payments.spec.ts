@@ -3,6 +3,7 @@ import { bearer, TestIssuer } from '@platform/auth/testing';
 import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
+import { IdempotencyStore, requestFingerprint } from '@platform/persistence';
 import { testEngines } from '@platform/persistence/testing';
 import { api as contract } from '../src/api';
 import { startTestService, type TestService } from './harness';
@@ -20,9 +21,14 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
   let issuer: TestIssuer;
   let service: TestService;
   let orderService: string;
+  /** How far this service's clock is ahead: lets a key left in progress grow stale without waiting. */
+  let skewMs = 0;
   beforeAll(async () => {
     issuer = await TestIssuer.start();
-    service = await startTestService(engine, issuer, { providerTimeoutMs: 1_000 });
+    service = await startTestService(engine, issuer, {
+      providerTimeoutMs: 1_000,
+      now: () => new Date(Date.now() + skewMs),
+    });
     orderService = await issuer.workload('payment-service');
   });
   afterAll(async () => {
@@ -73,6 +79,7 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
         reference: payload.reference,
         method: { type: 'card', brand: 'visa', last4: '4242' },
         failureCode: null,
+        refundId: null,
         createdAt: expect.any(String),
         updatedAt: res.body.createdAt,
       });
@@ -270,7 +277,10 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
         currency: payment.currency,
         createdAt: expect.any(String),
       });
-      expect((await api().get(`/payments/${payment.id}`).expect(200)).body.status).toBe('REFUNDED');
+      expect((await api().get(`/payments/${payment.id}`).expect(200)).body).toMatchObject({
+        status: 'REFUNDED',
+        refundId: res.body.id,
+      });
       const replay = await refund(payment.id, key).expect(201);
       expect(replay.text).toBe(res.text);
       expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -297,6 +307,118 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
         400,
         'validation-error',
       );
+    });
+  });
+
+  describe('settling what a crash left in progress', () => {
+    // What a crash between the provider's answer and the payment's record leaves behind: the key in
+    // progress with its request summary (as `Payments` claims it), and whatever the provider did.
+    const idempotency = () => new IdempotencyStore(service.db);
+    const abandonCharge = async (payload: ReturnType<typeof body>, key: string, charged: boolean) => {
+      const { amountCents, currency, reference } = payload;
+      await idempotency().begin(
+        'payments',
+        key,
+        requestFingerprint(payload),
+        JSON.stringify({ amountCents, currency, reference }),
+      );
+      if (charged) {
+        await service.provider.charge(
+          { amountCents, currency: 'EUR', token: payload.method.token, idempotencyKey: `charge:${key}` },
+          new AbortController().signal,
+        );
+      }
+    };
+    /** Settles with the clock past the stale time, then puts it back. */
+    const settleLater = async () => {
+      skewMs = 3600_000;
+      try {
+        return await service.payments.settleAbandoned();
+      } finally {
+        skewMs = 0;
+      }
+    };
+
+    it('records a charge the provider made before the crash, so a retry replays it and nothing charges twice', async () => {
+      const payload = body();
+      const key = randomUUID();
+      await abandonCharge(payload, key, true);
+      const charges = service.provider.chargeCount;
+      expect(await service.payments.settleAbandoned()).not.toContainEqual(expect.objectContaining({ key }));
+
+      const settled = await settleLater();
+      const mine = settled.find((s) => s.key === key);
+      expect(mine).toEqual({ kind: 'charge', key, outcome: 'recorded', paymentId: expect.stringMatching(UUID) });
+      const listed = (await api().get('/payments').query({ reference: payload.reference }).expect(200)).body.items;
+      expect(listed).toEqual([
+        expect.objectContaining({ id: mine?.paymentId, status: 'SUCCEEDED', amountCents: 2599 }),
+      ]);
+
+      const retry = await pay(payload, key).expect(201);
+      expect(retry.body.id).toBe(mine?.paymentId);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(service.provider.chargeCount).toBe(charges);
+      expect((await settleLater()).find((s) => s.key === key)).toBeUndefined();
+    });
+
+    it('gives back a key whose charge never reached the provider, so a retry charges once', async () => {
+      const payload = body();
+      const key = randomUUID();
+      await abandonCharge(payload, key, false);
+      expect((await settleLater()).find((s) => s.key === key)).toEqual({
+        kind: 'charge',
+        key,
+        outcome: 'released',
+        paymentId: null,
+      });
+      expect(await paymentRows(payload.reference)).toEqual([]);
+      const retry = await pay(payload, key).expect(201);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+      expect(await paymentRows(payload.reference)).toEqual([{ status: 'SUCCEEDED' }]);
+    });
+
+    it('records a refund the provider made before the crash', async () => {
+      const payment = (await pay(body()).expect(201)).body;
+      const key = randomUUID();
+      await idempotency().begin(
+        'refunds',
+        key,
+        requestFingerprint(payment.id, {}),
+        JSON.stringify({ paymentId: payment.id }),
+      );
+      const { rows } = await service.db.query<{ provider_charge_id: string }>(
+        'SELECT provider_charge_id FROM payments WHERE id = $1',
+        [payment.id],
+      );
+      const { refundId } = await service.provider.refund({
+        chargeId: rows[0]?.provider_charge_id ?? '',
+        amountCents: payment.amountCents,
+        idempotencyKey: `refund:${payment.id}`,
+      });
+      expect(refundId).toMatch(/^re_/);
+
+      expect((await settleLater()).find((s) => s.key === key)).toEqual({
+        kind: 'refund',
+        key,
+        outcome: 'recorded',
+        paymentId: payment.id,
+      });
+      const refunded = (await api().get(`/payments/${payment.id}`).expect(200)).body;
+      expect(refunded).toMatchObject({ status: 'REFUNDED', refundId: expect.stringMatching(UUID) });
+      const retry = await api().post(`/payments/${payment.id}/refunds`).set('idempotency-key', key).send().expect(201);
+      expect(retry.body.id).toBe(refunded.refundId);
+    });
+
+    it('settles each abandoned key once, however many replicas settle at the same moment', async () => {
+      const payloads = Array.from({ length: 6 }, () => body());
+      for (const payload of payloads) await abandonCharge(payload, `crash-${payload.reference}`, true);
+      skewMs = 3600_000;
+      const rounds = await Promise.all([1, 2, 3].map(() => service.payments.settleAbandoned())).finally(() => {
+        skewMs = 0;
+      });
+      const mine = rounds.flat().filter((s) => s.key.startsWith('crash-order-'));
+      expect(mine.map((s) => s.key).sort()).toEqual(payloads.map((p) => `crash-${p.reference}`).sort());
+      for (const payload of payloads) expect(await paymentRows(payload.reference)).toEqual([{ status: 'SUCCEEDED' }]);
     });
   });
 

@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   freePort,
@@ -11,34 +8,22 @@ import {
   WORKSPACE_ROOT,
   builtServiceArgs,
 } from '@platform/testing';
-import pg from 'pg';
 import { TestIdentity } from './identity';
+import { HAS_POSTGRES, ThrowawayPostgres } from './postgres';
 
 // PostgreSQL goes away in the middle of traffic and comes back. Requests fail fast with a 503
 // problem, readiness is 503, the processes stay up; when the server is back every service recovers
 // by itself, and no half-written rows exist.
-const SCRIPT = join(WORKSPACE_ROOT, 'tools/postgres/throwaway.sh');
-const hasPostgres = (() => {
-  try {
-    execFileSync('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin/initdb']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const CONNECT_TIMEOUT_MS = 1_000;
 const STATEMENT_TIMEOUT_MS = 2_000;
 
-let dir: string;
-let port: number;
-let adminUrl: string;
+let postgres: ThrowawayPostgres;
 const urls: Record<string, string> = {};
 let identity: TestIdentity;
 /** The person placing orders, and order-service's own token for payment-service. */
 let buyer: Record<string, string>;
 let orderService: Record<string, string>;
 const children: Record<string, RunningProcess> = {};
-const databaseUrl = (service: string) => adminUrl.replace(/\/postgres$/, `/${service.replace('-service', '')}_db`);
 
 async function startService(name: string, env: Record<string, string> = {}) {
   const servicePort = await freePort();
@@ -48,7 +33,7 @@ async function startService(name: string, env: Record<string, string> = {}) {
       PATH: process.env['PATH'],
       PORT: String(servicePort),
       HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl(name),
+      DATABASE_URL: postgres.databaseUrl(name),
       DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
       DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
       LOG_LEVEL: 'error',
@@ -77,22 +62,15 @@ const post = async (url: string, body: unknown, headers: Record<string, string> 
   };
 };
 
-if (!hasPostgres)
+if (!HAS_POSTGRES)
   it.todo('a PostgreSQL outage in the middle of traffic (not run: no PostgreSQL server binaries on this machine)');
 
-(hasPostgres ? describe : () => undefined)('a PostgreSQL outage in the middle of traffic', () => {
+(HAS_POSTGRES ? describe : () => undefined)('a PostgreSQL outage in the middle of traffic', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'outage-pg-'));
+    postgres = await ThrowawayPostgres.start(['user-service', 'order-service', 'payment-service']);
     identity = await TestIdentity.start();
     buyer = await identity.person(`outage-${randomUUID()}`);
     orderService = await identity.workload('payment-service');
-    port = await freePort();
-    adminUrl = execFileSync(SCRIPT, ['start', dir, String(port)], { encoding: 'utf8' }).trim();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    for (const service of ['user-service', 'order-service', 'payment-service'])
-      await admin.query(`CREATE DATABASE ${service.replace('-service', '')}_db`);
-    await admin.end();
     await Promise.all([startService('user-service'), startService('payment-service')]);
     await startService('order-service', {
       USER_SERVICE_URL: urls['user-service'] as string,
@@ -103,9 +81,8 @@ if (!hasPostgres)
 
   afterAll(async () => {
     await Promise.all(Object.values(children).map((child) => child.stop('SIGTERM')));
-    if (existsSync(join(dir, 'postmaster.pid'))) execFileSync(SCRIPT, ['stop', dir]);
     await identity.close();
-    rmSync(dir, { recursive: true, force: true });
+    postgres.close();
   });
 
   it('fails fast with 503, keeps the processes up, recovers by itself, and leaves no half-written rows', async () => {
@@ -138,7 +115,7 @@ if (!hasPostgres)
       return results;
     })();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    execFileSync(SCRIPT, ['stop', dir]);
+    postgres.stop();
 
     // During the outage: fast 503 problems everywhere, readiness 503, nobody died.
     const during = [
@@ -170,7 +147,7 @@ if (!hasPostgres)
     for (const child of Object.values(children)) expect(child.child.exitCode).toBeNull();
 
     // Back: every service recovers with no restart.
-    execFileSync(SCRIPT, ['start', dir, String(port)]);
+    postgres.restart();
     for (const service of Object.keys(children))
       await waitForHttp(`${urls[service]}/health/ready`, { timeoutMs: 15_000 });
     const after = await order();
@@ -179,9 +156,8 @@ if (!hasPostgres)
 
     // No half-written rows: every order has its items; every PAID order has exactly one SUCCEEDED
     // payment with the same amount and currency.
-    const orders = new pg.Client({ connectionString: databaseUrl('order-service') });
-    const payments = new pg.Client({ connectionString: databaseUrl('payment-service') });
-    await Promise.all([orders.connect(), payments.connect()]);
+    const orders = postgres.pool('order-service');
+    const payments = postgres.pool('payment-service');
     try {
       const { rows: orphans } = await orders.query(
         'SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)',

@@ -6,4 +6,5 @@ export {
   type MetricsRegistryOptions,
   type MetricsResponse,
 } from './registry';
+export { createTaskMetrics, type TaskMetrics } from './task-metrics';
 export type { Registry } from 'prom-client';

@@ -122,13 +122,21 @@ export class IdempotencyStore {
     ]);
   }
 
-  /** Keys of `scope` in progress for longer than the stale time: their requests were abandoned. */
-  async abandoned(scope: string, limit = 100): Promise<AbandonedKey[]> {
-    const staleBefore = new Date(this.#now().getTime() - this.#staleAfterMs).toISOString();
+  /**
+   * Takes over up to `limit` keys of `scope` left in progress for longer than the stale time (their
+   * requests were abandoned), for whoever settles them: each is locked afresh, so another replica
+   * or a retry does not take it over while it is being settled.
+   */
+  async takeOverAbandoned(scope: string, limit = 100): Promise<AbandonedKey[]> {
+    const now = this.#now();
     const { rows } = await this.#db.query<AbandonedKey>(
-      `SELECT key, request FROM idempotency_keys
-       WHERE scope = $1 AND state = 'in_progress' AND locked_at < $2 ORDER BY locked_at LIMIT $3`,
-      [scope, staleBefore, limit],
+      `UPDATE idempotency_keys k SET locked_at = $2
+       FROM (SELECT scope, key FROM idempotency_keys
+             WHERE scope = $1 AND state = 'in_progress' AND locked_at < $3
+             ORDER BY locked_at LIMIT $4 FOR UPDATE SKIP LOCKED) abandoned
+       WHERE k.scope = abandoned.scope AND k.key = abandoned.key
+       RETURNING k.key, k.request`,
+      [scope, now.toISOString(), new Date(now.getTime() - this.#staleAfterMs).toISOString(), limit],
     );
     return rows;
   }

@@ -26,16 +26,21 @@ describe.each(testEngines())('IdempotencyStore on %s', (engine) => {
     expect(await store.begin('s', 'k1', 'h')).toEqual({ state: 'replay', result });
   });
 
-  it('lists the keys left in progress past the stale time, with the request they were for', async () => {
+  it('takes over the keys left in progress past the stale time, once, with the request they were for', async () => {
     await store.begin('s', 'old', 'h', '{"amount":1}');
     await store.begin('s', 'done', 'h', '{"amount":2}');
     await db.transaction((tx) => store.complete(tx, 's', 'done', result));
     clock = new Date(clock.getTime() + 10_000);
     await store.begin('s', 'young', 'h');
-    expect(await store.abandoned('s')).toEqual([]);
+    expect(await store.takeOverAbandoned('s')).toEqual([]);
     clock = new Date(clock.getTime() + 25_000);
-    expect(await store.abandoned('s')).toEqual([{ key: 'old', request: '{"amount":1}' }]);
-    expect(await store.abandoned('other')).toEqual([]);
+    expect(await store.takeOverAbandoned('s')).toEqual([{ key: 'old', request: '{"amount":1}' }]);
+    expect(await store.takeOverAbandoned('other')).toEqual([]);
+    // Taken over: locked afresh, so neither another settler nor a retry takes it now.
+    expect(await store.takeOverAbandoned('s')).toEqual([]);
+    expect(await store.begin('s', 'old', 'h')).toEqual({ state: 'in-progress' });
+    clock = new Date(clock.getTime() + 31_000);
+    expect((await store.takeOverAbandoned('s')).map((k) => k.key).sort()).toEqual(['old', 'young']);
   });
 
   it('refuses the same key with a different request, and tells a concurrent retry it is in progress', async () => {

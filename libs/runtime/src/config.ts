@@ -75,6 +75,10 @@ export const env = {
   milliseconds: (variable: string, options: Options<number> & { readonly max?: number } = {}): Setting<number> =>
     setting(variable, options, (raw) => integer(raw, 0, options.max ?? 600_000, false)),
 
+  /** A duration in milliseconds that may be left unset (the caller derives a default from other settings). */
+  optionalMilliseconds: (variable: string, options: { readonly max?: number } = {}): Setting<number | undefined> =>
+    setting<number | undefined>(variable, { optional: true }, (raw) => integer(raw, 0, options.max ?? 600_000, false)),
+
   oneOf: <const T extends string>(variable: string, values: readonly T[], options: Options<T> = {}): Setting<T> =>
     setting(variable, options, (raw) => {
       if (!(values as readonly string[]).includes(raw)) {

@@ -2,7 +2,14 @@ import type { Server, ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { HealthRegistry } from '@platform/health';
 import { createLogger, type LogFormat, type Logger, type LoggerConfig, type LogLevel } from '@platform/logging';
-import { createHttpMetrics, createMetricsRegistry, type HttpMetrics, type Registry } from '@platform/metrics';
+import {
+  createHttpMetrics,
+  createMetricsRegistry,
+  createTaskMetrics,
+  type HttpMetrics,
+  type Registry,
+  type TaskMetrics,
+} from '@platform/metrics';
 import { currentTracing, type SamplerName, startTracing, traceRequests } from '@platform/tracing';
 
 export interface RuntimeOptions {
@@ -65,6 +72,14 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** Something a background task healed: `repair` names what (a small fixed set), `message` says it. */
+export interface Repair {
+  readonly repair: string;
+  readonly message: string;
+  /** More fields for the log line (ids, never secrets). */
+  readonly [field: string]: unknown;
+}
+
 /**
  * What every service process has exactly once: its logger, health registry, metrics and the
  * lifecycle that starts and stops it. Framework adapters (`/express`, `/fastify`, `/nest`) plug
@@ -92,6 +107,7 @@ export class ServiceRuntime {
   readonly #closeTimeoutMs: number;
   readonly #keepAliveTimeoutMs: number;
   #draining = false;
+  #taskMetrics?: TaskMetrics;
   #shutdown?: Promise<number>;
 
   constructor(options: RuntimeOptions) {
@@ -140,6 +156,40 @@ export class ServiceRuntime {
   onClose(name: string, close: () => Promise<unknown> | unknown): this {
     this.#closeHooks.push({ name, close });
     return this;
+  }
+
+  /**
+   * Runs `task` in the background every `intervalMs` (the first run after one interval), never two
+   * runs at once. Each repair the task reports is logged at warn and counted as it happens; a
+   * failed run is logged at warn and counted, and the next one goes ahead. It stops on shutdown,
+   * waiting for a run under way, before the resources registered earlier (the database) close.
+   */
+  every(name: string, intervalMs: number, task: (report: (repair: Repair) => void) => Promise<unknown>): this {
+    this.#taskMetrics ??= createTaskMetrics(this.metrics);
+    const metrics = this.#taskMetrics;
+    const report = ({ repair, message, ...fields }: Repair) => {
+      metrics.repaired(name, repair);
+      this.logger.warn({ task: name, repair, ...fields }, message);
+    };
+    let running: Promise<void> | undefined;
+    const run = async () => {
+      try {
+        await task(report);
+        metrics.ran(name, true);
+      } catch (error) {
+        metrics.ran(name, false);
+        this.logger.warn({ task: name, err: error }, `${name} failed; it runs again in ${intervalMs} ms`);
+      }
+    };
+    const timer = setInterval(() => {
+      running ??= run().finally(() => {
+        running = undefined;
+      });
+    }, intervalMs).unref();
+    return this.onClose(name, async () => {
+      clearInterval(timer);
+      await running;
+    });
   }
 
   /**

@@ -66,3 +66,50 @@ describe('close hooks', () => {
     ]);
   });
 });
+
+describe('background tasks', () => {
+  it('run on their interval one at a time, log and count each repair and failure, and stop on shutdown', async () => {
+    const { logs, destination } = captureLogs();
+    const runtime = createRuntime({ service: 's', version: '1', logDestination: destination, processMetrics: false });
+    let runs = 0;
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    runtime.every('heal', 20, async (report) => {
+      runs++;
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      try {
+        await sleep(60); // longer than the interval: the next run must wait for this one
+        if (runs === 1) report({ repair: 'fixed-thing', message: 'a thing was fixed', thing_id: 't-1' });
+        if (runs === 2) throw new Error('dependency down');
+      } finally {
+        concurrent--;
+      }
+    });
+    while (runs < 3) await sleep(10);
+    await runtime.shutdown('test');
+    // Shutdown waited for the run under way, and no run starts after it.
+    expect(concurrent).toBe(0);
+    const runsAtShutdown = runs;
+    await sleep(100);
+
+    expect(maxConcurrent).toBe(1);
+    expect(runs).toBe(runsAtShutdown);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        task: 'heal',
+        repair: 'fixed-thing',
+        thing_id: 't-1',
+        msg: 'a thing was fixed',
+      }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', task: 'heal', msg: expect.stringMatching(/^heal failed/) }),
+    );
+    const metrics = await runtime.metrics.metrics();
+    expect(metrics).toContain('background_task_repairs_total{task="heal",repair="fixed-thing"} 1');
+    expect(metrics).toContain('background_task_runs_total{task="heal",outcome="failed"} 1');
+    expect(metrics).toMatch(/background_task_runs_total\{task="heal",outcome="ok"\} [1-9]/);
+  });
+});

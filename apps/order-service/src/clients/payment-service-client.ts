@@ -1,7 +1,7 @@
 import type { TokenFile } from '@platform/auth';
 import { problems, ProblemError } from '@platform/errors';
 import { type HttpClient, type HttpResponse, UnreachableError } from '@platform/http-client';
-import type { CallContext, ChargeOutcome, ChargeRequest, PaymentGateway } from '../orders/ports';
+import type { CallContext, ChargeOutcome, ChargeRequest, PaymentGateway, PaymentRecord } from '../orders/ports';
 import { dependencyUnavailable } from './unavailable';
 
 interface ProblemBody {
@@ -66,22 +66,21 @@ export class PaymentServiceClient implements PaymentGateway {
     throw this.#unexpected(res);
   }
 
-  async findSucceeded(reference: string, context: CallContext): Promise<string | undefined> {
+  async paymentsFor(reference: string, context: CallContext): Promise<PaymentRecord[]> {
+    const payments: PaymentRecord[] = [];
     let cursor: string | null = null;
     do {
       const query = new URLSearchParams({ reference, limit: '100', ...(cursor === null ? {} : { cursor }) });
-      const res: HttpResponse<{ items: { id: string; status: string }[]; nextCursor: string | null }> =
-        await this.#call(context, {
-          method: 'GET',
-          path: `/payments?${query}`,
-          route: '/payments',
-        });
+      const res: HttpResponse<{ items: PaymentRecord[]; nextCursor: string | null }> = await this.#call(context, {
+        method: 'GET',
+        path: `/payments?${query}`,
+        route: '/payments',
+      });
       if (res.status !== 200) throw this.#unexpected(res);
-      const paid = res.body.items.find((p) => p.status === 'SUCCEEDED');
-      if (paid !== undefined) return paid.id;
+      payments.push(...res.body.items.map(({ id, status, refundId }) => ({ id, status, refundId })));
       cursor = res.body.nextCursor;
     } while (cursor !== null);
-    return undefined;
+    return payments;
   }
 
   async #call<T>(

@@ -13,6 +13,9 @@ interface OrderRow {
   payment_id: string | null;
   refund_id: string | null;
   payment_key: string | null;
+  payment_key_at: Date | null;
+  cancel_requested_at: Date | null;
+  watch_until: Date | null;
   owner_issuer: string | null;
   owner_subject: string | null;
   created_at: Date;
@@ -26,14 +29,19 @@ interface ItemRow {
   unit_price_cents: number;
 }
 
-/** An order as stored, with the key of the payment attempt that holds or paid it. */
+/** An order as stored, with the payment attempt that holds or paid it and whether a cancel was accepted. */
 export interface StoredOrder {
   readonly order: Order;
   readonly paymentKey: string | null;
+  /** When the attempt holding the order claimed it. */
+  readonly paymentKeyAt: string | null;
+  readonly cancelRequested: boolean;
+  /** Until when the reconciler keeps looking (an attempt went quiet or was overruled). */
+  readonly watchUntil: string | null;
 }
 
-const COLUMNS =
-  'id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, owner_issuer, owner_subject, created_at, updated_at';
+const COLUMNS = `id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, payment_key_at,
+  cancel_requested_at, watch_until, owner_issuer, owner_subject, created_at, updated_at`;
 
 /** The SQL of orders and their items; both engines run it unchanged. */
 export class OrderRepository {
@@ -99,21 +107,25 @@ export class OrderRepository {
   /**
    * Claims a PENDING order for a payment attempt with `key`: free, already held by the same key,
    * or held by an attempt older than `staleBefore`. Returns the key it took over (null if none),
-   * or undefined when the order could not be claimed.
+   * or undefined when the order could not be claimed. The reconciler looks at the order again at
+   * `reconcileAt`, in case the attempt is cut short, and keeps looking until `watchUntil` if this
+   * overrules a quiet attempt (whose charge payment-service may settle late).
    */
   async claimForPayment(
     id: string,
     key: string,
     now: string,
     staleBefore: string,
+    schedule: { reconcileAt: string; watchUntil: string },
   ): Promise<{ previousKey: string | null } | undefined> {
     const { rows } = await this.db.query<{ previous_key: string | null }>(
-      `UPDATE orders o SET payment_key = $2, payment_key_at = $3
+      `UPDATE orders o SET payment_key = $2, payment_key_at = $3, reconcile_after = $5,
+         watch_until = CASE WHEN previous.previous_key <> $2 THEN $6 ELSE o.watch_until END
        FROM (SELECT id, payment_key AS previous_key FROM orders WHERE id = $1) previous
        WHERE o.id = previous.id AND o.status = 'PENDING'
          AND (o.payment_key IS NULL OR o.payment_key = $2 OR o.payment_key_at < $4)
        RETURNING previous.previous_key`,
-      [id, key, now, staleBefore],
+      [id, key, now, staleBefore, schedule.reconcileAt, schedule.watchUntil],
     );
     return rows[0] === undefined ? undefined : { previousKey: rows[0].previous_key };
   }
@@ -136,20 +148,75 @@ export class OrderRepository {
     return rowCount > 0;
   }
 
-  /** `from` to CANCELLED (with the refund of a paid order); false if the order was no longer `from`. */
+  /**
+   * `from` to CANCELLED (with the refund of a paid order); false if the order was no longer `from`,
+   * or if a PENDING order is held by a live payment attempt other than `holder`'s.
+   */
   async cancel(
     id: string,
     from: OrderStatus,
     refundId: string | null,
     now: string,
     staleBefore: string,
+    holder: string | null = null,
   ): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `UPDATE orders SET status = 'CANCELLED', refund_id = $3, updated_at = $4
-       WHERE id = $1 AND status = $2 AND (status = 'PAID' OR payment_key IS NULL OR payment_key_at < $5)`,
-      [id, from, refundId, now, staleBefore],
+       WHERE id = $1 AND status = $2
+         AND (status = 'PAID' OR payment_key IS NULL OR payment_key = $6 OR payment_key_at < $5)`,
+      [id, from, refundId, now, staleBefore, holder],
     );
     return rowCount > 0;
+  }
+
+  /** Records that a cancel of this PAID order was accepted, and when to check that it was finished. */
+  async requestCancel(id: string, now: string, reconcileAt: string): Promise<void> {
+    await this.db.query(
+      `UPDATE orders SET cancel_requested_at = COALESCE(cancel_requested_at, $2), reconcile_after = $3
+       WHERE id = $1 AND status = 'PAID'`,
+      [id, now, reconcileAt],
+    );
+  }
+
+  /** Keeps the reconciler looking at the order until `until` (an attempt was seen quiet). */
+  async watch(id: string, until: string): Promise<void> {
+    await this.db.query('UPDATE orders SET watch_until = GREATEST(watch_until, $2) WHERE id = $1', [id, until]);
+  }
+
+  /** A charge found behind an order cancelled unpaid, now refunded: the order shows both. */
+  async recordRefundedCharge(id: string, paymentId: string, refundId: string, now: string): Promise<void> {
+    await this.db.query(
+      `UPDATE orders SET payment_id = $2, refund_id = $3, updated_at = $4
+       WHERE id = $1 AND status = 'CANCELLED' AND payment_id IS NULL`,
+      [id, paymentId, refundId, now],
+    );
+  }
+
+  /**
+   * Leases up to `limit` orders due for reconciling (`reconcile_after` passed) until `leaseUntil`,
+   * so no other replica takes them meanwhile; returns their ids.
+   */
+  async leaseDue(now: string, leaseUntil: string, limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE orders SET reconcile_after = $2
+       WHERE id IN (SELECT id FROM orders WHERE reconcile_after <= $1
+                    ORDER BY reconcile_after LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [now, leaseUntil, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Ends a lease: when to look again (null: never), unless the order was scheduled anew
+   * meanwhile (a new payment attempt or cancel), which then stands.
+   */
+  async endLease(id: string, leaseUntil: string, next: string | null): Promise<void> {
+    await this.db.query('UPDATE orders SET reconcile_after = $3 WHERE id = $1 AND reconcile_after = $2', [
+      id,
+      leaseUntil,
+      next,
+    ]);
   }
 
   async #withItems(rows: OrderRow[]): Promise<StoredOrder[]> {
@@ -182,6 +249,9 @@ export class OrderRepository {
         updatedAt: row.updated_at.toISOString(),
       },
       paymentKey: row.payment_key,
+      paymentKeyAt: row.payment_key_at?.toISOString() ?? null,
+      cancelRequested: row.cancel_requested_at !== null,
+      watchUntil: row.watch_until?.toISOString() ?? null,
     }));
   }
 }

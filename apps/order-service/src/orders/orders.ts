@@ -23,6 +23,13 @@ export interface OrdersOptions {
    * over. Longer than the longest payment call with its retries.
    */
   readonly paymentAttemptStaleMs: number;
+  /**
+   * When the reconciler checks an order after a payment attempt or a cancel began: later than an
+   * attempt can go stale here, and than payment-service takes to settle a charge it was left with.
+   */
+  readonly reconcileAfterMs: number;
+  /** How long the reconciler keeps looking at an order whose attempt went quiet or was overruled. */
+  readonly reconcileWatchMs: number;
   readonly now?: () => Date;
 }
 
@@ -112,8 +119,7 @@ export class Orders {
     if (isPaidBy(stored, key)) return stored.order;
     if (stored.order.status !== 'PENDING') throw notPending(stored.order);
 
-    const now = this.#now();
-    const claim = await this.repository.claimForPayment(id, key, now.toISOString(), this.#staleBefore(now));
+    const claim = await this.#claim(id, key);
     if (claim === undefined) {
       const current = await this.#find(id);
       if (isPaidBy(current, key)) return current.order;
@@ -123,8 +129,8 @@ export class Orders {
     const { order } = stored;
     if (claim.previousKey !== null && claim.previousKey !== key) {
       // An earlier attempt with another key went quiet without an outcome: it may have charged.
-      const paymentId = await this.payments.findSucceeded(order.id, context);
-      if (paymentId !== undefined) return this.#complete(id, key, paymentId);
+      const paymentId = await this.#succeededPayment(order.id, context);
+      if (paymentId !== undefined) return this.#complete(id, key, paymentId, context);
     }
     const outcome = await this.payments.charge(
       {
@@ -138,7 +144,7 @@ export class Orders {
     );
     switch (outcome.outcome) {
       case 'paid':
-        return this.#complete(id, key, outcome.paymentId);
+        return this.#complete(id, key, outcome.paymentId, context);
       case 'declined':
         await this.repository.releasePayment(id, key);
         throw new ProblemError(
@@ -157,37 +163,90 @@ export class Orders {
     }
   }
 
-  /** Cancels an order; a paid one is refunded first and keeps its refund id. */
+  /**
+   * Cancels an order; a paid one is refunded first and keeps its refund id. A PENDING order that
+   * a payment attempt held until it went quiet may have been charged meanwhile: that charge is
+   * found, completed and refunded, never left behind a cancelled order.
+   */
   async cancel(id: string, caller: Principal, context: CallContext): Promise<Order> {
-    const { order } = await this.#find(id, caller);
-    const now = this.#now();
+    const stored = await this.#find(id, caller);
+    const { order } = stored;
     switch (order.status) {
       case 'CANCELLED':
         throw alreadyCancelled(order);
-      case 'PENDING':
-        if (!(await this.repository.cancel(id, 'PENDING', null, now.toISOString(), this.#staleBefore(now)))) {
+      case 'PAID':
+        return this.#cancelPaid(id, order.paymentId as string, context);
+      case 'PENDING': {
+        const now = this.#now();
+        // An attempt holds or held the order: only a quiet one may be overruled, after asking for its charge.
+        const holder = stored.paymentKey === null ? null : cancelKey(id);
+        if (holder !== null && (await this.#claim(id, holder)) !== undefined) {
+          const paymentId = await this.#succeededPayment(id, context);
+          if (paymentId !== undefined) {
+            await this.#complete(id, holder, paymentId, context);
+            return this.#cancelPaid(id, paymentId, context);
+          }
+        }
+        if (!(await this.repository.cancel(id, 'PENDING', null, now.toISOString(), this.#staleBefore(now), holder))) {
           const current = await this.#find(id);
           throw current.order.status === 'PENDING' ? paymentInProgress(current.order) : notPending(current.order);
-        }
-        return (await this.#find(id)).order;
-      case 'PAID': {
-        const { refundId } = await this.payments.refund(order.paymentId as string, `order:${id}:refund`, context);
-        if (!(await this.repository.cancel(id, 'PAID', refundId, this.#now().toISOString(), this.#staleBefore(now)))) {
-          throw alreadyCancelled((await this.#find(id)).order);
         }
         return (await this.#find(id)).order;
       }
     }
   }
 
-  /** Records the payment on the order held by `key`; a concurrent retry may have done it already. */
-  async #complete(id: string, key: string, paymentId: string): Promise<Order> {
-    if (!(await this.repository.markPaid(id, key, paymentId, this.#now().toISOString()))) {
+  /** Refunds a paid order's payment and cancels it; the accepted cancel is recorded first, so a crash cannot drop it. */
+  async #cancelPaid(id: string, paymentId: string, context: CallContext): Promise<Order> {
+    const now = this.#now();
+    await this.repository.requestCancel(id, now.toISOString(), this.#reconcileAt(now));
+    const { refundId } = await this.payments.refund(paymentId, refundKey(id), context);
+    if (!(await this.repository.cancel(id, 'PAID', refundId, this.#now().toISOString(), this.#staleBefore(now)))) {
       const current = await this.#find(id);
-      if (current.order.paymentId === paymentId) return current.order;
-      throw notPending(current.order);
+      if (current.order.status === 'CANCELLED' && current.order.refundId === refundId) return current.order;
+      throw alreadyCancelled(current.order);
     }
     return (await this.#find(id)).order;
+  }
+
+  /** Claims the order for the attempt with `key`; the reconciler checks on it later, in case it is cut short. */
+  #claim(id: string, key: string) {
+    const now = this.#now();
+    return this.repository.claimForPayment(id, key, now.toISOString(), this.#staleBefore(now), {
+      reconcileAt: this.#reconcileAt(now),
+      watchUntil: new Date(now.getTime() + this.options.reconcileWatchMs).toISOString(),
+    });
+  }
+
+  /**
+   * Records the payment on the order held by `key`. If the order moved on meanwhile (a quiet
+   * attempt overruled, the order cancelled or paid by another charge), this charge is refunded
+   * at once rather than left behind the order.
+   */
+  async #complete(id: string, key: string, paymentId: string, context: CallContext): Promise<Order> {
+    if (await this.repository.markPaid(id, key, paymentId, this.#now().toISOString())) {
+      return (await this.#find(id)).order;
+    }
+    let current = await this.#find(id);
+    if (current.order.paymentId === paymentId) {
+      // Completed by someone else (a retry, the reconciler, a cancel that then refunded it).
+      if (current.order.status === 'PAID') return current.order;
+      throw notPending(current.order);
+    }
+    if (current.order.status === 'PENDING' && (await this.#claim(id, key)) !== undefined) {
+      if (await this.repository.markPaid(id, key, paymentId, this.#now().toISOString())) {
+        return (await this.#find(id)).order;
+      }
+      current = await this.#find(id);
+    }
+    // Held by another live attempt: the reconciler settles whichever charge is left over.
+    if (current.order.status === 'PENDING') throw paymentInProgress(current.order);
+    await this.payments.refund(paymentId, voidKey(id, paymentId), context);
+    throw notPending(current.order);
+  }
+
+  async #succeededPayment(reference: string, context: CallContext): Promise<string | undefined> {
+    return (await this.payments.paymentsFor(reference, context)).find((p) => p.status === 'SUCCEEDED')?.id;
   }
 
   /** The order as stored now; with a caller, only if they may see it (its owner or an administrator). */
@@ -201,6 +260,10 @@ export class Orders {
   #staleBefore(now: Date): string {
     return new Date(now.getTime() - this.options.paymentAttemptStaleMs).toISOString();
   }
+
+  #reconcileAt(now: Date): string {
+    return new Date(now.getTime() + this.options.reconcileAfterMs).toISOString();
+  }
 }
 
 /** The idempotency key of a payment attempt: the order plus the client's key, else the token. */
@@ -209,5 +272,11 @@ export function paymentKey(orderId: string, clientKey: string | undefined, token
     ? `order:${orderId}:key:${createHash('sha256').update(clientKey).digest('hex').slice(0, 32)}`
     : `order:${orderId}:token:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 }
+
+/** The keys of order-service's own calls for an order: they make every retry of them safe. */
+export const refundKey = (orderId: string) => `order:${orderId}:refund`;
+export const cancelKey = (orderId: string) => `order:${orderId}:cancel`;
+/** Refunds a charge that is not (or no longer) the order's payment. */
+export const voidKey = (orderId: string, paymentId: string) => `order:${orderId}:void:${paymentId}`;
 
 const isPaidBy = (stored: StoredOrder, key: string) => stored.order.status === 'PAID' && stored.paymentKey === key;

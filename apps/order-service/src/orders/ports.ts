@@ -26,12 +26,19 @@ export type ChargeOutcome =
   | { readonly outcome: 'declined'; readonly paymentId: string | null; readonly failureCode: string | null }
   | { readonly outcome: 'key-reused' };
 
+/** A payment as payment-service keeps it: what reconciling an order against its payments needs. */
+export interface PaymentRecord {
+  readonly id: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'REFUNDED';
+  readonly refundId: string | null;
+}
+
 /** Charging and refunding (payment-service, over HTTP). Unreachable means a 503 problem. */
 export interface PaymentGateway {
   charge(request: ChargeRequest, context: CallContext): Promise<ChargeOutcome>;
   refund(paymentId: string, idempotencyKey: string, context: CallContext): Promise<{ readonly refundId: string }>;
-  /** The id of a SUCCEEDED payment with this reference, if there is one. */
-  findSucceeded(reference: string, context: CallContext): Promise<string | undefined>;
+  /** Every payment with this reference (an order id), oldest first. */
+  paymentsFor(reference: string, context: CallContext): Promise<readonly PaymentRecord[]>;
 }
 
 /** What travels with every outgoing call: the caller's request id. */

@@ -14,6 +14,7 @@ interface PaymentRow {
   last4: string;
   failure_code: string | null;
   provider_charge_id: string | null;
+  refund_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -32,8 +33,10 @@ export interface StoredPayment {
   readonly providerChargeId: string | null;
 }
 
-const COLUMNS =
-  'id, seq, status, amount_cents, currency, reference, method_type, brand, last4, failure_code, provider_charge_id, created_at, updated_at';
+/** A payment with the id of its refund, if it has one. */
+const SELECT_PAYMENTS = `SELECT p.id, p.seq, p.status, p.amount_cents, p.currency, p.reference, p.method_type, p.brand,
+    p.last4, p.failure_code, p.provider_charge_id, r.id AS refund_id, p.created_at, p.updated_at
+  FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id`;
 
 const toStored = (row: PaymentRow): StoredPayment => ({
   payment: {
@@ -44,6 +47,7 @@ const toStored = (row: PaymentRow): StoredPayment => ({
     reference: row.reference,
     method: { type: row.method_type, brand: row.brand, last4: row.last4 },
     failureCode: row.failure_code,
+    refundId: row.refund_id,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   },
@@ -91,19 +95,19 @@ export class PaymentRepository {
   }
 
   async findByIdempotencyKey(key: string, db: Queryable = this.db): Promise<StoredPayment | undefined> {
-    const { rows } = await db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE idempotency_key = $1`, [key]);
+    const { rows } = await db.query<PaymentRow>(`${SELECT_PAYMENTS} WHERE p.idempotency_key = $1`, [key]);
     return rows[0] === undefined ? undefined : toStored(rows[0]);
   }
 
   async find(id: string): Promise<StoredPayment | undefined> {
-    const { rows } = await this.db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE id = $1`, [id]);
+    const { rows } = await this.db.query<PaymentRow>(`${SELECT_PAYMENTS} WHERE p.id = $1`, [id]);
     return rows[0] === undefined ? undefined : toStored(rows[0]);
   }
 
   async list(reference: string | undefined, limit: number, cursor: string | undefined) {
     const after = cursor === undefined ? 0 : decodeCursor(cursor);
     const { rows } = await this.db.query<PaymentRow>(
-      `SELECT ${COLUMNS} FROM payments WHERE seq > $1 AND ($2::text IS NULL OR reference = $2) ORDER BY seq LIMIT $3`,
+      `${SELECT_PAYMENTS} WHERE p.seq > $1 AND ($2::text IS NULL OR p.reference = $2) ORDER BY p.seq LIMIT $3`,
       [after, reference ?? null, limit + 1],
     );
     return { items: rows.slice(0, limit).map((row) => toStored(row).payment), nextCursor: nextCursor(rows, limit) };

@@ -13,6 +13,8 @@ export interface Payment {
   readonly reference: string;
   readonly method: { readonly type: 'card'; readonly brand: string; readonly last4: string };
   readonly failureCode: string | null;
+  /** The refund of a REFUNDED payment. */
+  readonly refundId: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

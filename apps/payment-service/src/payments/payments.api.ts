@@ -16,6 +16,7 @@ export const PaymentSchema = Type.Object(
       { additionalProperties: false },
     ),
     failureCode: Type.Union([Type.String(), Type.Null()]),
+    refundId: Type.Union([Uuid({ description: 'The refund of a REFUNDED payment.' }), Type.Null()]),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { type Database, type IdempotencyStore, requestFingerprint } from '@platform/persistence';
+import type { Repair } from '@platform/runtime';
 import {
   type CreatePaymentInput,
   type ListPaymentsInput,
@@ -11,7 +12,7 @@ import {
   type Refund,
 } from './payment';
 import type { PaymentRepository, StoredPayment } from './payment-repository';
-import { callProvider, type PaymentProvider } from './provider';
+import { callProvider, type ChargeResult, type PaymentProvider } from './provider';
 
 export interface PaymentsOptions {
   readonly providerTimeoutMs: number;
@@ -28,6 +29,39 @@ export interface ChargeOutcome {
 export interface RefundOutcome {
   readonly refund: Refund;
   readonly replayed: boolean;
+}
+
+/** How a write left in progress by a crash was settled: recorded as it happened, or its key given back. */
+export interface Settlement {
+  readonly kind: 'charge' | 'refund';
+  readonly key: string;
+  readonly outcome: 'recorded' | 'released';
+  readonly paymentId: string | null;
+}
+
+/** How long a write stays in progress before it counts as abandoned: unless set, its provider call and retries, with room. */
+export const abandonedAfterMs = (options: { providerTimeoutMs: number; abandonedAfterMs?: number | undefined }) =>
+  options.abandonedAfterMs ?? 4 * options.providerTimeoutMs + 10_000;
+
+/** A settlement as the log line and metric of a repair. */
+export const settlementRepair = (settlement: Settlement): Repair => ({
+  repair: `${settlement.kind}-${settlement.outcome}`,
+  message:
+    settlement.outcome === 'recorded'
+      ? `a ${settlement.kind} left in progress by a crash was made at the provider: recorded`
+      : `a ${settlement.kind} left in progress by a crash never reached the provider: its key was given back`,
+  idempotency_key: settlement.key,
+  payment_id: settlement.paymentId,
+});
+
+/** What settling an abandoned charge or refund needs (kept with its key; never the card token). */
+interface ChargeSummary {
+  readonly amountCents: number;
+  readonly currency: CreatePaymentInput['currency'];
+  readonly reference: string;
+}
+interface RefundSummary {
+  readonly paymentId: string;
 }
 
 /** The scopes of idempotency keys: one per kind of write. */
@@ -74,12 +108,22 @@ export class Payments {
       CHARGES,
       idempotencyKey,
       requestFingerprint(input),
-      // What settling an abandoned charge needs; never the card token.
-      JSON.stringify({ amountCents: input.amountCents, currency: input.currency, reference: input.reference }),
+      JSON.stringify({
+        amountCents: input.amountCents,
+        currency: input.currency,
+        reference: input.reference,
+      } satisfies ChargeSummary),
     );
     switch (claim.state) {
-      case 'replay':
-        return { ...(JSON.parse(claim.result) as Omit<ChargeOutcome, 'replayed'>), replayed: true };
+      case 'replay': {
+        const recorded = JSON.parse(claim.result) as Omit<ChargeOutcome, 'replayed'>;
+        // Outcomes recorded before payments named their refund have no refundId; it was null then.
+        return {
+          ...recorded,
+          payment: { ...recorded.payment, refundId: recorded.payment.refundId ?? null },
+          replayed: true,
+        };
+      }
       case 'in-progress':
         throw inProgress();
       case 'mismatch':
@@ -89,7 +133,7 @@ export class Payments {
     }
     try {
       const existing = await this.repository.findByIdempotencyKey(idempotencyKey);
-      const candidate = existing ?? (await this.#chargeAtProvider(input, idempotencyKey));
+      const candidate = existing ?? this.#paymentOf(input, await this.#chargeAtProvider(input, idempotencyKey));
       return await this.#record(candidate, idempotencyKey);
     } catch (error) {
       await this.idempotency.release(CHARGES, idempotencyKey).catch(() => undefined);
@@ -109,7 +153,12 @@ export class Payments {
 
   /** Refunds the whole payment, once: the provider call is keyed by the payment. */
   async refund(paymentId: string, idempotencyKey: string): Promise<RefundOutcome> {
-    const claim = await this.idempotency.begin(REFUNDS, idempotencyKey, requestFingerprint(paymentId, {}));
+    const claim = await this.idempotency.begin(
+      REFUNDS,
+      idempotencyKey,
+      requestFingerprint(paymentId, {}),
+      JSON.stringify({ paymentId } satisfies RefundSummary),
+    );
     switch (claim.state) {
       case 'replay':
         return { ...(JSON.parse(claim.result) as Omit<RefundOutcome, 'replayed'>), replayed: true };
@@ -135,10 +184,15 @@ export class Payments {
     if (payment.status !== 'SUCCEEDED' || providerChargeId === null) throw notRefundable(payment);
     const { refundId } = await callProvider(this.options.providerTimeoutMs, (signal) =>
       this.provider.refund(
-        { chargeId: providerChargeId, amountCents: payment.amountCents, idempotencyKey: `refund:${payment.id}` },
+        { chargeId: providerChargeId, amountCents: payment.amountCents, idempotencyKey: providerRefundKey(payment.id) },
         signal,
       ),
     );
+    return { refund: await this.#recordRefund(payment, refundId, idempotencyKey), replayed: false };
+  }
+
+  /** Stores the refund and marks its payment REFUNDED, with the key's outcome, in one transaction. */
+  #recordRefund(payment: Payment, providerRefundId: string, idempotencyKey: string): Promise<Refund> {
     return this.db.transaction(async (tx) => {
       const refund = await this.repository.refund(tx, payment.id, {
         id: randomUUID(),
@@ -147,13 +201,80 @@ export class Payments {
         amountCents: payment.amountCents,
         currency: payment.currency,
         createdAt: this.#now().toISOString(),
-        providerRefundId: refundId,
+        providerRefundId,
       });
       // Another request refunded it first (with another idempotency key).
       if (refund === undefined) throw notRefundable({ ...payment, status: 'REFUNDED' });
       await this.idempotency.complete(tx, REFUNDS, idempotencyKey, JSON.stringify({ refund }));
-      return { refund, replayed: false };
+      return refund;
     });
+  }
+
+  /**
+   * Settles the charges and refunds that a crash left in progress (their keys stayed in progress
+   * past the stale time): asks the provider what it did under each key, then records that as the
+   * request itself would have, or gives the key back when the provider did nothing, so that a
+   * charge made just before a crash is never left unknown. Each key is taken over first, so this
+   * is safe beside live traffic and on every replica at once.
+   */
+  async settleAbandoned(
+    report: (settlement: Settlement) => void = () => undefined,
+    limit = 100,
+  ): Promise<Settlement[]> {
+    const settled: Settlement[] = [];
+    const failures: unknown[] = [];
+    const settle = async (work: () => Promise<Settlement>) => {
+      try {
+        const settlement = await work();
+        settled.push(settlement);
+        report(settlement);
+      } catch (error) {
+        failures.push(error); // this key is tried again once it is stale again; the others go on
+      }
+    };
+    for (const { key, request } of await this.idempotency.takeOverAbandoned(CHARGES, limit)) {
+      if (request !== null) await settle(() => this.#settleCharge(key, JSON.parse(request) as ChargeSummary));
+    }
+    for (const { key, request } of await this.idempotency.takeOverAbandoned(REFUNDS, limit)) {
+      if (request !== null) await settle(() => this.#settleRefund(key, JSON.parse(request) as RefundSummary));
+    }
+    if (failures.length > 0) {
+      throw new Error(`${failures.length} abandoned payment writes could not be settled now`, { cause: failures[0] });
+    }
+    return settled;
+  }
+
+  async #settleCharge(key: string, request: ChargeSummary): Promise<Settlement> {
+    let stored = await this.repository.findByIdempotencyKey(key);
+    if (stored === undefined) {
+      const result = await callProvider(this.options.providerTimeoutMs, (signal) =>
+        this.provider.findCharge(providerChargeKey(key), signal),
+      );
+      if (result === undefined) {
+        await this.idempotency.release(CHARGES, key);
+        return { kind: 'charge', key, outcome: 'released', paymentId: null };
+      }
+      stored = this.#paymentOf(request, result);
+    }
+    const { payment } = await this.#record(stored, key);
+    return { kind: 'charge', key, outcome: 'recorded', paymentId: payment.id };
+  }
+
+  async #settleRefund(key: string, { paymentId }: RefundSummary): Promise<Settlement> {
+    const stored = await this.repository.find(paymentId);
+    const found =
+      stored?.payment.status === 'SUCCEEDED'
+        ? await callProvider(this.options.providerTimeoutMs, (signal) =>
+            this.provider.findRefund(providerRefundKey(paymentId), signal),
+          )
+        : undefined;
+    if (stored === undefined || found === undefined) {
+      // Nothing refunded, or refunded and recorded under another key: a retry answers as it should.
+      await this.idempotency.release(REFUNDS, key);
+      return { kind: 'refund', key, outcome: 'released', paymentId };
+    }
+    await this.#recordRefund(stored.payment, found.refundId, key);
+    return { kind: 'refund', key, outcome: 'recorded', paymentId };
   }
 
   /** Stores the charge's payment (once per key) and its outcome, in one transaction. */
@@ -166,29 +287,34 @@ export class Payments {
     });
   }
 
-  async #chargeAtProvider(input: CreatePaymentInput, idempotencyKey: string): Promise<StoredPayment> {
-    const result = await callProvider(this.options.providerTimeoutMs, (signal) =>
+  #chargeAtProvider(input: CreatePaymentInput, idempotencyKey: string): Promise<ChargeResult> {
+    return callProvider(this.options.providerTimeoutMs, (signal) =>
       this.provider.charge(
         {
           amountCents: input.amountCents,
           currency: input.currency,
           token: input.method.token,
-          idempotencyKey: `charge:${idempotencyKey}`,
+          idempotencyKey: providerChargeKey(idempotencyKey),
         },
         signal,
       ),
     );
+  }
+
+  /** The payment a provider's charge result makes. */
+  #paymentOf(request: ChargeSummary, result: ChargeResult): StoredPayment {
     const timestamp = this.#now().toISOString();
     const succeeded = result.outcome === 'succeeded';
     return {
       payment: {
         id: randomUUID(),
         status: succeeded ? 'SUCCEEDED' : 'FAILED',
-        amountCents: input.amountCents,
-        currency: input.currency,
-        reference: input.reference,
+        amountCents: request.amountCents,
+        currency: request.currency,
+        reference: request.reference,
         method: { type: 'card', brand: result.brand, last4: result.last4 },
         failureCode: succeeded ? null : result.code,
+        refundId: null,
         createdAt: timestamp,
         updatedAt: timestamp,
       },
@@ -196,3 +322,7 @@ export class Payments {
     };
   }
 }
+
+/** The provider's keys: one charge per payment key, one refund per payment. */
+const providerChargeKey = (idempotencyKey: string) => `charge:${idempotencyKey}`;
+const providerRefundKey = (paymentId: string) => `refund:${paymentId}`;

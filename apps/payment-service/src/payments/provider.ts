@@ -28,6 +28,13 @@ export interface PaymentProvider {
   readonly name: string;
   charge(request: ChargeRequest, signal: AbortSignal): Promise<ChargeResult>;
   refund(request: RefundRequest, signal: AbortSignal): Promise<{ readonly refundId: string }>;
+  /**
+   * What a charge made with this idempotency key came to, or undefined if the provider never
+   * charged under it (real card APIs answer this): how a charge left in progress by a crash is settled.
+   */
+  findCharge(idempotencyKey: string, signal: AbortSignal): Promise<ChargeResult | undefined>;
+  /** The refund made with this idempotency key, if there is one. */
+  findRefund(idempotencyKey: string, signal: AbortSignal): Promise<{ readonly refundId: string } | undefined>;
 }
 
 export class ProviderError extends Error {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Queryable } from '@platform/persistence';
 import {
   type ChargeRequest,
   type ChargeResult,
@@ -34,29 +35,21 @@ const abortable = (ms: number, signal: AbortSignal) =>
     );
   });
 
-/** Map insertion order is age order: drop the oldest entry once the map is full. */
-function remember<T>(map: Map<string, T>, key: string, value: T): void {
-  map.set(key, value);
-  if (map.size > SandboxProvider.REMEMBERED_KEYS) map.delete(map.keys().next().value as string);
-}
-
 /**
  * A provider with fixed outcomes per token and no network, so the service runs and is tested
- * offline. Like a real provider it is idempotent per key (in memory), so a retried charge
- * returns the first result instead of charging again. An unknown token is declined
- * (`invalid_token`).
+ * offline. Like a real provider it is idempotent per key and answers lookups by key, from its own
+ * ledger (tables `sandbox_charges` and `sandbox_refunds`), which outlives a crash of the service
+ * as a real provider's records would. An unknown token is declined (`invalid_token`).
  */
 export class SandboxProvider implements PaymentProvider {
-  /** Keys remembered for replays; the oldest are forgotten first, so memory stays bounded. */
-  static readonly REMEMBERED_KEYS = 1_000;
   readonly name = 'sandbox';
-  readonly #charges = new Map<string, ChargeResult>();
-  readonly #refunds = new Map<string, { refundId: string }>();
-  /** Charges made (not replays): what a real provider would bill. */
+  /** Charges made (not replays) by this process: what a real provider would bill. */
   chargeCount = 0;
 
+  constructor(private readonly ledger: Queryable) {}
+
   async charge(request: ChargeRequest, signal: AbortSignal): Promise<ChargeResult> {
-    const previous = this.#charges.get(request.idempotencyKey);
+    const previous = await this.findCharge(request.idempotencyKey);
     if (previous !== undefined) return previous;
     const token = SANDBOX_TOKENS[request.token as keyof typeof SANDBOX_TOKENS];
     let result: ChargeResult;
@@ -73,7 +66,6 @@ export class SandboxProvider implements PaymentProvider {
         result = { outcome: 'declined', code: token.code, brand: token.brand, last4: token.last4 };
         break;
       case 'succeeded':
-        this.chargeCount++;
         result = {
           outcome: 'succeeded',
           chargeId: `ch_${randomUUID().replace(/-/g, '')}`,
@@ -82,15 +74,37 @@ export class SandboxProvider implements PaymentProvider {
         };
         break;
     }
-    remember(this.#charges, request.idempotencyKey, result);
+    // Two calls with one key at once: the first to record wins and both answer its result.
+    const { rowCount } = await this.ledger.query(
+      'INSERT INTO sandbox_charges (idempotency_key, result, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [request.idempotencyKey, JSON.stringify(result), new Date().toISOString()],
+    );
+    if (rowCount === 0) return (await this.findCharge(request.idempotencyKey)) as ChargeResult;
+    if (result.outcome === 'succeeded') this.chargeCount++;
     return result;
   }
 
   async refund(request: RefundRequest): Promise<{ refundId: string }> {
-    const previous = this.#refunds.get(request.idempotencyKey);
-    if (previous !== undefined) return previous;
-    const refund = { refundId: `re_${randomUUID().replace(/-/g, '')}` };
-    remember(this.#refunds, request.idempotencyKey, refund);
-    return refund;
+    await this.ledger.query(
+      'INSERT INTO sandbox_refunds (idempotency_key, refund_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [request.idempotencyKey, `re_${randomUUID().replace(/-/g, '')}`, new Date().toISOString()],
+    );
+    return (await this.findRefund(request.idempotencyKey)) as { refundId: string };
+  }
+
+  async findCharge(idempotencyKey: string): Promise<ChargeResult | undefined> {
+    const { rows } = await this.ledger.query<{ result: string }>(
+      'SELECT result FROM sandbox_charges WHERE idempotency_key = $1',
+      [idempotencyKey],
+    );
+    return rows[0] === undefined ? undefined : (JSON.parse(rows[0].result) as ChargeResult);
+  }
+
+  async findRefund(idempotencyKey: string): Promise<{ refundId: string } | undefined> {
+    const { rows } = await this.ledger.query<{ refund_id: string }>(
+      'SELECT refund_id FROM sandbox_refunds WHERE idempotency_key = $1',
+      [idempotencyKey],
+    );
+    return rows[0] === undefined ? undefined : { refundId: rows[0].refund_id };
   }
 }
