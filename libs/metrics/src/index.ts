@@ -6,5 +6,6 @@ export {
   type MetricsRegistryOptions,
   type MetricsResponse,
 } from './registry';
+export { createPoolMetrics, type PoolState } from './pool-metrics';
 export { createTaskMetrics, type TaskMetrics } from './task-metrics';
 export type { Registry } from 'prom-client';

@@ -27,7 +27,17 @@ export interface Database extends Queryable {
   withSession<T>(work: (session: Session) => Promise<T>): Promise<T>;
   /** Resolves when the database answers; the readiness check. */
   ping(): Promise<void>;
+  /** The connection pool's state now (engines with a pool: PostgreSQL). */
+  connections?(): ConnectionStats;
   close(): Promise<void>;
+}
+
+/** A connection pool's state: its maximum, connections in use and idle, and requests waiting for one. */
+export interface ConnectionStats {
+  readonly max: number;
+  readonly used: number;
+  readonly idle: number;
+  readonly pending: number;
 }
 
 /** SQLSTATE of a unique-constraint violation. */

@@ -4,6 +4,7 @@ export {
   isUniqueViolation,
   translateDatabaseError,
   UNIQUE_VIOLATION,
+  type ConnectionStats,
   type Database,
   type Engine,
   type Queryable,

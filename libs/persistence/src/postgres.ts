@@ -48,9 +48,10 @@ const sessionOn = (client: pg.PoolClient): Session => ({
 /** PostgreSQL through a connection pool: how every service runs in the cluster. */
 export function openPostgres(options: PostgresOptions): Database {
   const statementTimeoutMs = options.statementTimeoutMs ?? 5_000;
+  const max = options.poolMax ?? 10;
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.poolMax ?? 10,
+    max,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
     idleTimeoutMillis: 10_000,
     statement_timeout: statementTimeoutMs,
@@ -127,6 +128,12 @@ export function openPostgres(options: PostgresOptions): Database {
           throw error;
         }
       }),
+    connections: () => ({
+      max,
+      used: pool.totalCount - pool.idleCount,
+      idle: pool.idleCount,
+      pending: pool.waitingCount,
+    }),
     close: async () => {
       dropProbe();
       await pool.end();

@@ -1,5 +1,6 @@
 import type { HealthCheck } from '@platform/health';
 import type { Logger } from '@platform/logging';
+import { createPoolMetrics, type Registry } from '@platform/metrics';
 import { env } from '@platform/runtime';
 import type { Database } from './database';
 import { loadMigrations, migrate } from './migrations';
@@ -28,6 +29,8 @@ export type DatabaseConfig = {
 export interface DatabaseHost {
   readonly service: string;
   readonly logger: Logger;
+  /** Where the pool's metrics go (db_client_connections…), if anywhere. */
+  readonly metrics?: Registry;
   readonly health: { register(check: HealthCheck): unknown };
   onClose(name: string, close: () => Promise<unknown>): unknown;
 }
@@ -62,6 +65,8 @@ export async function startDatabase(
     throw error;
   }
   host.health.register(databaseHealthCheck(db));
+  const connections = db.connections?.bind(db);
+  if (connections !== undefined && host.metrics !== undefined) createPoolMetrics(host.metrics, connections);
   host.onClose('database', () => db.close());
   return db;
 }

@@ -27,7 +27,8 @@ describe.each(charts)('%s', (chart) => {
           'PodDisruptionBudget',
           'Service',
           'ServiceAccount',
-          ...(report.valueFiles.length > 0 ? ['ServiceMonitor'] : []),
+          // The Prometheus Operator and Grafana objects come with the environment values.
+          ...(report.valueFiles.length > 0 ? ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'] : []),
         ].sort(),
       );
     }

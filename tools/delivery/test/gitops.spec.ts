@@ -37,7 +37,11 @@ describe('the GitOps system as ArgoCD would apply it', () => {
     expect(byName['velero']?.notRendered).toMatch(
       /^remote chart velero 10\.1\.3 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
     );
-    expect(byName['velero-schedules']?.objects.map((o) => o.metadata.name).sort()).toEqual(['daily', 'weekly']);
+    expect(byName['velero-schedules']?.objects.map((o) => o.metadata.name).sort()).toEqual([
+      'daily',
+      'velero-backups',
+      'weekly',
+    ]);
     const ingresses = byName['shared-ingress']?.objects.filter((o) => o.kind === 'Ingress') ?? [];
     expect(ingresses.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
       'order-service/order-service',

@@ -57,6 +57,12 @@ function addChart(tree, service) {
   values.setIn(['identity', 'allowedCallers'], values.createNode([]));
   tree.write(`deploy/charts/${service}/values.yaml`, values.toString());
   tree.delete(`deploy/charts/${service}/Chart.lock`);
+  // Its dashboard: what tools/delivery/src/dashboards.ts makes of these values, which are the
+  // template chart's (no dependencies, no background tasks) under the new name.
+  tree.write(
+    `deploy/charts/${service}/dashboards/${service}.json`,
+    tree.read(`${TEMPLATE_CHART}/dashboards/user-service.json`, 'utf8').replaceAll('user-service', service),
+  );
 }
 
 function addRoute(tree, routes, name, service) {

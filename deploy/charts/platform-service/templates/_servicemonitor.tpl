@@ -15,6 +15,8 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 spec:
+  # The job label is the app's name for every track, so alerts and dashboards select job="<name>".
+  jobLabel: app.kubernetes.io/name
   selector:
     matchLabels:
       app.kubernetes.io/name: {{ include "platform-service.name" . }}
