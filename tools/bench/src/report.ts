@@ -122,7 +122,7 @@ export function renderReport(report: BenchReport): string {
       const perRequest = report.runs[service].reads.production?.cpuMicrosecondsPerRequest ?? NaN;
       const share = auth.cachedMicroseconds / perRequest;
       out.push(
-        `| ${service} | ${fmt(perRequest)} µs | ${fmt(auth.cachedMicroseconds, 2)} µs | ${pct(share)}: ${verdict(share <= TARGETS.authenticationCostsAtMost)} | ${fmt(auth.firstUseMicroseconds)} µs |`,
+        `| ${service} | ${fmt(perRequest)} µs | ${fmt(auth.cachedMicroseconds, 2)} µs | ${fmt(share * 100, 2)} %: ${verdict(share <= TARGETS.authenticationCostsAtMost)} | ${fmt(auth.firstUseMicroseconds)} µs |`,
       );
     }
     out.push(
