@@ -2,7 +2,7 @@ import { Agent, createServer, request, type IncomingMessage, type Server, type S
 import type { AddressInfo } from 'node:net';
 import { matchRoute, type RouteTable } from './routes';
 
-/** A path the local edge answers itself, never routed in production (the local issuer's `/auth`). */
+/** A path the local edge answers itself, never routed in production (the local issuer's `/auth`, the API reference's `/docs`). */
 export interface LocalRoute {
   /** A path prefix, matched as the route table's are. */
   readonly path: string;

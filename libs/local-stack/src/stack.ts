@@ -9,6 +9,7 @@ import {
   startNode,
   waitForHttp,
 } from '@platform/testing';
+import { apiReference } from './api-reference';
 import { type Edge, startEdge } from './edge';
 import { localIssuer, WorkloadTokens } from './identity';
 import { loadRoutes, type RouteTable, workspaceFile } from './routes';
@@ -119,11 +120,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         if (child !== undefined) options.onReady?.(s, child);
       }),
     );
+    const upstreams = Object.fromEntries(SERVICES.map((s) => [s, new URL(url(s))]));
     edge = await startEdge({
       table,
-      upstreams: Object.fromEntries(SERVICES.map((s) => [s, new URL(url(s))])),
+      upstreams,
       port: edgePort,
-      local: [{ path: '/auth', handle: (req, res, path) => issuer.handle(req, res, path) }],
+      local: [{ path: '/auth', handle: (req, res, path) => issuer.handle(req, res, path) }, apiReference(upstreams)],
     });
   } catch (error) {
     await stop();

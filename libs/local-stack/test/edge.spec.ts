@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Edge, loadRoutes, matchRoute, startEdge } from '../src/index';
+import { mergeDocuments } from '../src/api-reference';
 
 describe('the route table', () => {
   const table = loadRoutes();
@@ -76,5 +77,43 @@ describe('the local edge', () => {
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(await res.json()).toMatchObject({ type: 'urn:problem-type:route-not-found', status: 404 });
     }
+  });
+});
+
+describe('the API reference’s merged document', () => {
+  const doc = (paths: Record<string, unknown>, schemas: Record<string, unknown> = {}) => ({
+    openapi: '3.1.0',
+    info: { title: 't', version: '1.0.0' },
+    tags: [{ name: 'things' }],
+    paths,
+    components: { schemas },
+  });
+
+  it('holds every path and tag of every service, and each shared component once', () => {
+    const merged = mergeDocuments([
+      { service: 'a-service', document: doc({ '/a': { get: {} } }, { Problem: { type: 'object' } }) },
+      { service: 'b-service', document: doc({ '/b': { get: {} } }, { Problem: { type: 'object' } }) },
+    ]);
+    expect(Object.keys(merged.paths ?? {})).toEqual(['/a', '/b']);
+    expect(merged.components).toEqual({ schemas: { Problem: { type: 'object' } } });
+    expect(merged.tags?.map((t) => t.description)).toEqual([
+      'Served by a-service 1.0.0.',
+      'Served by b-service 1.0.0.',
+    ]);
+  });
+
+  it('refuses a path in two services, or a component that differs between them, rather than hide one', () => {
+    expect(() =>
+      mergeDocuments([
+        { service: 'a-service', document: doc({ '/a': {} }) },
+        { service: 'b-service', document: doc({ '/a': {} }) },
+      ]),
+    ).toThrow('/a is in two services');
+    expect(() =>
+      mergeDocuments([
+        { service: 'a-service', document: doc({}, { Problem: { type: 'object' } }) },
+        { service: 'b-service', document: doc({}, { Problem: { type: 'string' } }) },
+      ]),
+    ).toThrow('components.schemas.Problem differs');
   });
 });

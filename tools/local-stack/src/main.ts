@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     ...SERVICES.map((s) => `  ${s.padEnd(width)}  ${stack.services[s].url}`),
     `  ${'edge'.padEnd(width)}  ${stack.edgeUrl}  (${stack.table.routes.map((r) => r.path).join(', ')}, /health)`,
     `  ${'issuer'.padEnd(width)}  ${stack.issuer.issuer}  (local only: npm run --silent token -- --sub <you>)`,
+    `  ${'reference'.padEnd(width)}  ${stack.edgeUrl}/docs  (local only: the API reference of all three)`,
     '',
     'Try (in another terminal):',
     `  TOKEN=$(npm run --silent token -- --sub ada)`,

@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningStack, startStack } from '@platform/local-stack';
+import { WORKSPACE_ROOT } from '@platform/testing';
+import { type Browser, chromium } from 'playwright-core';
+
+// The API reference at /docs, in a real headless browser (Debian's chromium, installed by
+// tools/browser/chromium.sh when missing): the page loads and lists every operation of the three
+// services, as their running processes document them.
+const chromiumPath = (() => {
+  try {
+    return execFileSync(join(WORKSPACE_ROOT, 'tools/browser/chromium.sh'), ['path'], { encoding: 'utf8' }).trim();
+  } catch (error) {
+    process.stderr.write(
+      `No chromium, so the API reference is not tried in a browser: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}\n`,
+    );
+    return undefined;
+  }
+})();
+
+let stack: RunningStack;
+let dataRoot: string;
+let browser: Browser;
+
+(chromiumPath === undefined ? describe.skip : describe)('the API reference at /docs', () => {
+  beforeAll(async () => {
+    dataRoot = mkdtempSync(join(tmpdir(), 'api-reference-'));
+    stack = await startStack({ ports: 'free', edgePort: 0, dataRoot, env: { LOG_LEVEL: 'warn' } });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    rmSync(dataRoot, { recursive: true, force: true });
+  });
+
+  it('serves the three services’ documents as one, every operation once', async () => {
+    const merged = (await (await fetch(`${stack.edgeUrl}/docs/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    expect(merged.openapi).toMatch(/^3\.1\./);
+    for (const service of ['user-service', 'order-service', 'payment-service'] as const) {
+      const own = (await (await fetch(`${stack.services[service].url}/openapi.json`)).json()) as typeof merged;
+      for (const [path, item] of Object.entries(own.paths)) expect(merged.paths[path]).toEqual(item);
+    }
+  });
+
+  it('loads in a browser and lists every operation of all three services', async () => {
+    const merged = (await (await fetch(`${stack.edgeUrl}/docs/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { summary?: string; operationId?: string }>>;
+    };
+    const summaries = Object.values(merged.paths)
+      .flatMap((item) => Object.values(item))
+      .map((operation) => operation.summary)
+      .filter((summary): summary is string => summary !== undefined);
+    expect(summaries.length).toBeGreaterThanOrEqual(14);
+
+    const page = await browser.newPage();
+    const failures: string[] = [];
+    page.on('pageerror', (error) => failures.push(error.message));
+    page.on('requestfailed', (request) => {
+      // The page's Content-Security-Policy stops the renderer's call-outs (its vendor's logo) before they leave.
+      const blockedCallOut = request.failure()?.errorText === 'csp' && !request.url().startsWith(stack.edgeUrl);
+      if (!blockedCallOut) failures.push(`${request.url()}: ${request.failure()?.errorText}`);
+    });
+    const response = await page.goto(`${stack.edgeUrl}/docs`);
+    expect(response?.status()).toBe(200);
+    // Redoc lists each operation by its summary in the side menu once the document is rendered.
+    // (The function runs in the page, where `document` is the page's.)
+    await page.waitForFunction(
+      (count) =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll('li[data-item-id*="operation/"]').length >= count,
+      summaries.length,
+      {
+        timeout: 60_000,
+      },
+    );
+    const menu = await page.$$eval('li[data-item-id*="operation/"]', (items) =>
+      items.map((item) => item.textContent ?? ''),
+    );
+    for (const summary of summaries) expect(menu.some((text) => text.includes(summary))).toBe(true);
+    expect(failures).toEqual([]);
+  }, 90_000);
+});
