@@ -535,6 +535,9 @@ function alertCases(service: Service): AlertCase[] {
     { alert: `${alert}Slow`, series: quiet, at: '70m', fires: [] },
   ];
   const pod = `${service}-7d9f8-abcde`;
+  const memoryAlarm = Number(
+    /> (\d+)$/.exec(alertsOf(service).find((a) => a.alert === 'ServiceMemoryNearLimit')?.expr ?? '')?.[1],
+  );
   const k = `namespace="${service}",container="${service}",pod="${pod}"`;
   const cases: AlertCase[] = [
     ...burn(
@@ -599,13 +602,14 @@ function alertCases(service: Service): AlertCase[] {
     },
     {
       alert: 'ServiceMemoryNearLimit',
-      series: [[`process_resident_memory_bytes{${t},pod="${pod}"}`, '125000000x20']],
+      // Just over, and well under, 90 % of the container's memory limit (read from the rendered rule).
+      series: [[`process_resident_memory_bytes{${t},pod="${pod}"}`, `${Math.round(memoryAlarm * 1.02)}x20`]],
       at: '15m',
       fires: [{ pod }],
     },
     {
       alert: 'ServiceMemoryNearLimit',
-      series: [[`process_resident_memory_bytes{${t},pod="${pod}"}`, '100000000x20']],
+      series: [[`process_resident_memory_bytes{${t},pod="${pod}"}`, `${Math.round(memoryAlarm * 0.8)}x20`]],
       at: '15m',
       fires: [],
     },
