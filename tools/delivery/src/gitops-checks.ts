@@ -83,6 +83,29 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
     for (const f of checkObjects(app.objects)) add(file, f.rule, `${f.object}: ${f.message}`);
   }
 
+  // Pod Security admission: every namespace an Application deploys into is labelled by exactly one
+  // Application (its owner), and enforces restricted unless it is Velero's.
+  const labellers = new Map<string, string[]>();
+  for (const app of system.apps) {
+    const spec = specOf(app.application);
+    const namespace = spec.destination.namespace;
+    if (!labellers.has(namespace)) labellers.set(namespace, []);
+    const labels = spec.syncPolicy?.managedNamespaceMetadata?.labels;
+    if (labels === undefined) continue;
+    labellers.get(namespace)?.push(app.name);
+    const enforce = labels['pod-security.kubernetes.io/enforce'];
+    const expected = namespace === 'velero' ? 'privileged' : 'restricted';
+    if (enforce !== expected)
+      add(app.definedIn, 'pod-security', `namespace ${namespace} enforces ${enforce ?? 'nothing'}, not ${expected}`);
+  }
+  for (const [namespace, apps] of labellers)
+    if (apps.length !== 1)
+      add(
+        appsFile,
+        'pod-security',
+        `namespace ${namespace} is labelled for Pod Security admission by ${apps.length === 0 ? 'no Application' : apps.join(' and ')}, not by exactly one`,
+      );
+
   // One repository and revision, written once, tracked by every child.
   const rootSource = rootSpec.source;
   const project = system.appOfApps.find((o) => o.kind === 'AppProject');

@@ -30,7 +30,12 @@ interface ApplicationSpec {
   destination: { server?: string; namespace: string };
   source?: Source;
   sources?: Source[];
-  syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean }; syncOptions?: string[]; retry?: unknown };
+  syncPolicy?: {
+    automated?: { prune?: boolean; selfHeal?: boolean };
+    syncOptions?: string[];
+    retry?: unknown;
+    managedNamespaceMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  };
 }
 interface Source {
   repoURL: string;

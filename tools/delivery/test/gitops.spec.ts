@@ -91,6 +91,28 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       /deploy\/charts\/payment-service: \[renders\] Application payment-service: [\s\S]*additional properties 'replicas' not allowed/,
     ],
     [
+      'a service namespace that does not enforce the restricted Pod Security level',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          /(name: order-service\n {4}namespace: order-service\n {4}wave: 1\n {4})podSecurity: restricted/,
+          '$1podSecurity: baseline',
+        ),
+      /argocd\/apps\/values\.yaml: \[pod-security\] namespace order-service enforces baseline, not restricted/,
+    ],
+    [
+      'a namespace two Applications label (the schedules beside Velero)',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          /(name: velero-schedules\n {4}namespace: velero\n {4}wave: 0\n)/,
+          '$1    podSecurity: privileged\n',
+        ),
+      /\[pod-security\] namespace velero is labelled for Pod Security admission by velero and velero-schedules, not by exactly one/,
+    ],
+    [
       'a child tracking another revision',
       (w) => edit(w, 'argocd/bootstrap/root.yaml', 'targetRevision: main', 'targetRevision: release'),
       /argocd\/apps\/values\.yaml: \[one-revision\] Application user-service tracks .*@main, not .*@release like the root/,

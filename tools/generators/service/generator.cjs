@@ -91,6 +91,7 @@ function addApplication(tree, service) {
     wave: 1,
     path: `deploy/charts/${service}`,
     valueFiles: ['values-prod.yaml'],
+    podSecurity: 'restricted',
   });
   applications.items.splice(ingress === -1 ? applications.items.length : ingress, 0, entry);
   tree.write(file, document.toString());
