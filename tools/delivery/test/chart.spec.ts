@@ -27,6 +27,26 @@ describe.each(charts)('%s', (chart) => {
     expect(render('1.30.0')).not.toThrow();
   });
 
+  it('places its pods where a cluster asks (node selector, affinity, tolerations, priority) and refuses what no scheduler takes', () => {
+    const render = (scheduling: object) =>
+      execFileSync(helmBinary(), ['template', 'x', dir, '--set-json', `scheduling=${JSON.stringify(scheduling)}`], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    const placed = render({
+      nodeSelector: { 'karpenter.sh/capacity-type': 'on-demand' },
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+      priorityClassName: 'platform-high',
+    });
+    expect(placed).toContain('priorityClassName: platform-high');
+    expect(placed).toMatch(/nodeSelector:\n\s+karpenter\.sh\/capacity-type: on-demand/);
+    expect(placed).toMatch(/tolerations:\n\s+- effect: NoSchedule\n\s+key: dedicated/);
+    expect(placed).toContain('requiredDuringSchedulingIgnoredDuringExecution');
+    expect(() => render({ tolerations: [{ key: 'dedicated', effect: 'NoScheduleEver' }] })).toThrow(/effect/);
+    expect(() => render({ priorityClassName: 'Not A Name' })).toThrow(/priorityClassName/);
+  });
+
   it('renders with default and environment values into objects that pass the Kubernetes schemas and every platform policy', async () => {
     const reports = await checkChart(dir);
     expect(reports.length).toBeGreaterThanOrEqual(2);

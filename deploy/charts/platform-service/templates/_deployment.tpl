@@ -54,6 +54,21 @@ spec:
         fsGroup: {{ $values.securityContext.runAsUser }}
         seccompProfile:
           type: RuntimeDefault
+      {{- with $values.scheduling.priorityClassName }}
+      priorityClassName: {{ . }}
+      {{- end }}
+      {{- with $values.scheduling.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $values.scheduling.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $values.scheduling.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       topologySpreadConstraints:
         {{- range $key := list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
         - maxSkew: 1
