@@ -18,7 +18,7 @@ module.exports = {
       {
         jsc: {
           parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
+          transform: { legacyDecorator: true, decoratorMetadata: false },
           target: 'es2022',
         },
         module: { type: 'commonjs' },

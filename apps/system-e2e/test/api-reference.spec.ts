@@ -44,7 +44,7 @@ let browser: Browser;
     };
     expect(merged.openapi).toMatch(/^3\.1\./);
     for (const service of ['user-service', 'order-service', 'payment-service'] as const) {
-      const own = (await (await fetch(`${stack.services[service].url}/openapi.json`)).json()) as typeof merged;
+      const own = (await (await fetch(`${stack.services[service]?.url}/openapi.json`)).json()) as typeof merged;
       for (const [path, item] of Object.entries(own.paths)) expect(merged.paths[path]).toEqual(item);
     }
   });

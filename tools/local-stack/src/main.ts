@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Ready.',
-    ...SERVICES.map((s) => `  ${s.padEnd(width)}  ${stack.services[s].url}`),
+    ...SERVICES.map((s) => `  ${s.padEnd(width)}  ${stack.services[s]?.url ?? '(not started)'}`),
     `  ${'edge'.padEnd(width)}  ${stack.edgeUrl}  (${stack.table.routes.map((r) => r.path).join(', ')}, /health)`,
     `  ${'issuer'.padEnd(width)}  ${stack.issuer.issuer}  (local only: npm run --silent token -- --sub <you>)`,
     `  ${'reference'.padEnd(width)}  ${stack.edgeUrl}/docs  (local only: the API reference of all three)`,
