@@ -383,6 +383,7 @@ async function paymentServiceDiesMidCharge(reachProvider = true): Promise<{ orde
 }
 
 const metricsOf = async (service: Service) => (await fetch(`${url(service)}/metrics`)).text();
+/** Whether the service logged this repair (the line follows the database write, so callers wait for it). */
 const repairLogged = (service: Service, repair: string, field: string, id: string) =>
   processes[service].stdout.some(
     (line) => line.includes(`"repair":"${repair}"`) && line.includes(`"${field}":"${id}"`),
@@ -451,7 +452,7 @@ if (!HAS_POSTGRES) it.todo('crash consistency (not run: no PostgreSQL server bin
       const took = await eventually(async () => (await orderRow(orderId)).status === 'PAID');
       expect((await orderRow(orderId)).payment_id).toBe(chargeId);
       expect(took).toBeLessThan(HEAL_BOUND_MS);
-      expect(repairLogged('order-service', 'completed-payment', 'order_id', orderId)).toBe(true);
+      await eventually(async () => repairLogged('order-service', 'completed-payment', 'order_id', orderId), 5_000);
       expect(await metricsOf('order-service')).toMatch(
         /background_task_repairs_total\{task="reconcile orders",repair="completed-payment"\} [1-9]/,
       );
@@ -471,7 +472,10 @@ if (!HAS_POSTGRES) it.todo('crash consistency (not run: no PostgreSQL server bin
       await eventually(async () => (await orderRow(orderId)).status === 'CANCELLED');
       const [payment] = await paymentRows(orderId);
       expect((await orderRow(orderId)).refund_id).toBe(payment?.refund_id);
-      expect(repairLogged('order-service', 'cancelled-refunded-order', 'order_id', orderId)).toBe(true);
+      await eventually(
+        async () => repairLogged('order-service', 'cancelled-refunded-order', 'order_id', orderId),
+        5_000,
+      );
     });
   });
 
@@ -506,7 +510,10 @@ if (!HAS_POSTGRES) it.todo('crash consistency (not run: no PostgreSQL server bin
       const { orderId } = await paymentServiceDiesMidCharge();
       await eventually(async () => (await orderRow(orderId)).status === 'PAID');
       const [payment] = await paymentRows(orderId);
-      expect(repairLogged('payment-service', 'charge-recorded', 'payment_id', payment?.id as string)).toBe(true);
+      await eventually(
+        async () => repairLogged('payment-service', 'charge-recorded', 'payment_id', payment?.id as string),
+        5_000,
+      );
       expect(await metricsOf('payment-service')).toMatch(
         /background_task_repairs_total\{task="settle abandoned payments",repair="charge-recorded"\} [1-9]/,
       );
