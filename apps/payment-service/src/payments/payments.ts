@@ -104,41 +104,31 @@ export class Payments {
    * declined card is an outcome too (a FAILED payment); a provider failure throws a 502 problem.
    */
   async charge(input: CreatePaymentInput, idempotencyKey: string): Promise<ChargeOutcome> {
-    const claim = await this.idempotency.begin(
+    const summary: ChargeSummary = {
+      amountCents: input.amountCents,
+      currency: input.currency,
+      reference: input.reference,
+    };
+    return this.#once(
       CHARGES,
       idempotencyKey,
       requestFingerprint(input),
-      JSON.stringify({
-        amountCents: input.amountCents,
-        currency: input.currency,
-        reference: input.reference,
-      } satisfies ChargeSummary),
-    );
-    switch (claim.state) {
-      case 'replay': {
-        const recorded = JSON.parse(claim.result) as Omit<ChargeOutcome, 'replayed'>;
+      summary,
+      (result) => {
+        const recorded = JSON.parse(result) as Omit<ChargeOutcome, 'replayed'>;
         // Outcomes recorded before payments named their refund have no refundId; it was null then.
         return {
           ...recorded,
           payment: { ...recorded.payment, refundId: recorded.payment.refundId ?? null },
           replayed: true,
         };
-      }
-      case 'in-progress':
-        throw inProgress();
-      case 'mismatch':
-        throw keyReused();
-      case 'started':
-        break;
-    }
-    try {
-      const existing = await this.repository.findByIdempotencyKey(idempotencyKey);
-      const candidate = existing ?? this.#paymentOf(input, await this.#chargeAtProvider(input, idempotencyKey));
-      return await this.#record(candidate, idempotencyKey);
-    } catch (error) {
-      await this.idempotency.release(CHARGES, idempotencyKey).catch(() => undefined);
-      throw error;
-    }
+      },
+      async () => {
+        const existing = await this.repository.findByIdempotencyKey(idempotencyKey);
+        const candidate = existing ?? this.#paymentOf(input, await this.#chargeAtProvider(input, idempotencyKey));
+        return this.#record(candidate, idempotencyKey);
+      },
+    );
   }
 
   async get(id: string): Promise<Payment> {
@@ -152,16 +142,34 @@ export class Payments {
   }
 
   /** Refunds the whole payment, once: the provider call is keyed by the payment. */
-  async refund(paymentId: string, idempotencyKey: string): Promise<RefundOutcome> {
-    const claim = await this.idempotency.begin(
+  refund(paymentId: string, idempotencyKey: string): Promise<RefundOutcome> {
+    return this.#once(
       REFUNDS,
       idempotencyKey,
       requestFingerprint(paymentId, {}),
-      JSON.stringify({ paymentId } satisfies RefundSummary),
+      { paymentId } satisfies RefundSummary,
+      (result) => ({ ...(JSON.parse(result) as Omit<RefundOutcome, 'replayed'>), replayed: true }),
+      () => this.#refund(paymentId, idempotencyKey),
     );
+  }
+
+  /**
+   * Runs a write under its idempotency key: a completed key answers its recorded outcome
+   * (`replay`), a key in progress is a 409, one reused with another request a 422. The summary is
+   * kept with the key for whoever settles it after a crash; a failure gives the key back.
+   */
+  async #once<T>(
+    scope: string,
+    key: string,
+    fingerprint: string,
+    summary: ChargeSummary | RefundSummary,
+    replay: (result: string) => T,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    const claim = await this.idempotency.begin(scope, key, fingerprint, JSON.stringify(summary));
     switch (claim.state) {
       case 'replay':
-        return { ...(JSON.parse(claim.result) as Omit<RefundOutcome, 'replayed'>), replayed: true };
+        return replay(claim.result);
       case 'in-progress':
         throw inProgress();
       case 'mismatch':
@@ -170,9 +178,9 @@ export class Payments {
         break;
     }
     try {
-      return await this.#refund(paymentId, idempotencyKey);
+      return await run();
     } catch (error) {
-      await this.idempotency.release(REFUNDS, idempotencyKey).catch(() => undefined);
+      await this.idempotency.release(scope, key).catch(() => undefined);
       throw error;
     }
   }
