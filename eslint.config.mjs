@@ -8,8 +8,16 @@ const frameworks = {
 };
 const allFrameworkImports = Object.values(frameworks).flat();
 const adapterFiles = (name) => [`libs/*/src/${name}.ts`, `libs/*/src/${name}/**/*.ts`];
-const banned = (regexes, message) => ({
-  'no-restricted-imports': ['error', { patterns: regexes.map((regex) => ({ regex, message })) }],
+// Test helpers stay in tests: what a service or a library ships never loads them.
+const testHelpers = {
+  regexes: ['^@platform/(testing|local-stack)(/.*)?$'],
+  message: 'Test helpers are for tests (*.spec.ts and test/), not for what a service ships.',
+};
+const banned = (...groups) => ({
+  'no-restricted-imports': [
+    'error',
+    { patterns: groups.flatMap(({ regexes, message }) => regexes.map((regex) => ({ regex, message }))) },
+  ],
 });
 
 export default [
@@ -31,6 +39,13 @@ export default [
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
             { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:lib', 'type:tools'] },
             { sourceTag: 'type:chart', onlyDependOnLibsWithTags: ['type:chart'] },
+            // Scopes: who may use what. Services and platform libraries never reach for the tools.
+            { sourceTag: 'scope:service', onlyDependOnLibsWithTags: ['scope:platform', 'scope:testing'] },
+            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:platform', 'scope:testing'] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:testing'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:platform', 'scope:testing', 'scope:tools'] },
+            { sourceTag: 'scope:system', onlyDependOnLibsWithTags: ['scope:platform', 'scope:testing', 'scope:tools'] },
+            { sourceTag: 'scope:delivery', onlyDependOnLibsWithTags: ['scope:delivery'] },
           ],
         },
       ],
@@ -48,10 +63,16 @@ export default [
       ],
     },
   },
-  // The framework-free core of every library: no framework, and never its own adapters.
-  {
-    files: ['libs/*/src/**/*.ts'],
+  { files: ['apps/*/src/**/*.ts'], ignores: ['**/*.spec.ts'], rules: banned(testHelpers) },
+  // The framework-free core of every library: no framework, and never its own adapters; no test
+  // helpers either, except in the tools' own library (local-stack builds on @platform/testing).
+  ...[
+    { files: ['libs/*/src/**/*.ts'], ignores: ['libs/local-stack/**'], extra: [testHelpers] },
+    { files: ['libs/local-stack/src/**/*.ts'], extra: [] },
+  ].map(({ files, ignores = [], extra }) => ({
+    files,
     ignores: [
+      ...ignores,
       ...adapterFiles('express'),
       ...adapterFiles('fastify'),
       ...adapterFiles('nest'),
@@ -59,19 +80,26 @@ export default [
       'libs/*/src/testing.ts',
     ],
     rules: banned(
-      [...allFrameworkImports, '^\\./(express|fastify|nest)$', '^@platform/[^/]+/(express|fastify|nest)$'],
-      'The core of a platform library is framework-free: put framework code in its /express, /fastify or /nest adapter.',
+      {
+        regexes: [...allFrameworkImports, '^\\./(express|fastify|nest)$', '^@platform/[^/]+/(express|fastify|nest)$'],
+        message:
+          'The core of a platform library is framework-free: put framework code in its /express, /fastify or /nest adapter.',
+      },
+      ...extra,
     ),
-  },
+  })),
   // Each adapter speaks to one framework only.
   ...Object.entries(frameworks).map(([name]) => ({
     files: adapterFiles(name),
     ignores: ['libs/*/src/**/*.spec.ts'],
     rules: banned(
-      Object.entries(frameworks)
-        .filter(([other]) => other !== name && !(name === 'nest' && other === 'express'))
-        .flatMap(([, patterns]) => patterns),
-      `The /${name} adapter must not depend on another framework.`,
+      {
+        regexes: Object.entries(frameworks)
+          .filter(([other]) => other !== name && !(name === 'nest' && other === 'express'))
+          .flatMap(([, patterns]) => patterns),
+        message: `The /${name} adapter must not depend on another framework.`,
+      },
+      testHelpers,
     ),
   })),
 ];

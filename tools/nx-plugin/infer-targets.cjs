@@ -6,7 +6,9 @@
 //   - every Helm chart (deploy/charts/*, velero/*, argocd/*) becomes a project `<chart>-chart` with
 //     `lint` (helm lint --strict, default and environment values) and, for service charts, `test`
 //     (render and check against the Kubernetes schemas and the platform's policies). A chart
-//     depends on the local charts it lists, so a library chart change affects every service chart.
+//     depends on the local charts it lists, so a library chart change affects every service chart;
+//     the checks' code (tools/delivery) is an input of its targets, which Nx counts as touching it,
+//     rather than a dependency, through which one chart's change would reach all of its siblings.
 const { dirname, join } = require('node:path');
 const { existsSync, readFileSync } = require('node:fs');
 
@@ -149,6 +151,7 @@ const chartNodes = [
       if (serviceChart) {
         targets.test = {
           command: `CHART=${root} jest -c tools/delivery/jest.config.cjs tools/delivery/test/chart.spec.ts`,
+          options: { env: { NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning' } },
           cache: true,
           inputs: [...inputs, '{workspaceRoot}/tools/delivery/**/*'],
           outputs: [],
@@ -166,7 +169,7 @@ const chartNodes = [
               name: chartProjectName(chart.name),
               projectType: chart.type === 'library' ? 'library' : 'application',
               tags: ['type:chart', 'scope:delivery'],
-              implicitDependencies: [...localDependencies, 'delivery'],
+              implicitDependencies: localDependencies,
               targets,
             },
           },

@@ -10,3 +10,4 @@ export {
   type StartOptions,
   type WaitOptions,
 } from './process';
+export { scratchWorkspace, type ScratchWorkspace } from './workspace';

@@ -1,32 +1,20 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKSPACE_ROOT } from '@platform/testing';
+import { scratchWorkspace, type ScratchWorkspace } from '@platform/testing';
 
 // The generator in a scratch copy of this workspace (its files as they are now, node_modules
 // linked): one new service per framework, then that copy's own lint, type-check, tests, chart
 // checks and GitOps render-and-check must pass with no manual edit.
+let scratch: ScratchWorkspace;
 let workspace: string;
-const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
-const run = (command: string, args: string[]) =>
-  execFileSync(command, args, { cwd: workspace, env, encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 * 1024 * 1024 });
-const nx = (...args: string[]) =>
-  run(process.execPath, [join(WORKSPACE_ROOT, 'node_modules/nx/dist/bin/nx.js'), ...args]);
+const run = (command: string, args: string[]) => scratch.run(command, args);
+const nx = (...args: string[]) => scratch.nx(...args);
 
 beforeAll(() => {
-  workspace = mkdtempSync(join(tmpdir(), 'generator-'));
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: WORKSPACE_ROOT })
-    .toString('utf8')
-    .split('\0')
-    .filter(Boolean);
-  execFileSync('cp', ['--parents', ...files, workspace], { cwd: WORKSPACE_ROOT });
-  symlinkSync(join(WORKSPACE_ROOT, 'node_modules'), join(workspace, 'node_modules'));
-  run('git', ['init', '-q']);
-  run('git', ['add', '-A']);
-  run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'scratch']);
+  scratch = scratchWorkspace('generator');
+  workspace = scratch.root;
 });
-afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+afterAll(() => scratch.remove());
 
 const generated = [
   ['stock', 'express'],

@@ -1,0 +1,6 @@
+module.exports = {
+  ...require('../../jest.preset.cjs'),
+  displayName: 'nx-plugin',
+  rootDir: __dirname,
+  testTimeout: 300000,
+};
