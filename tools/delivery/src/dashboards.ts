@@ -2,21 +2,11 @@
 // values (the SLOs, the services each one calls) into JSON that the charts ship as ConfigMaps for
 // the Grafana sidecar. The delivery tests fail when the committed JSON differs from what this
 // generates; `UPDATE_DASHBOARDS=1 npx nx test delivery` writes it.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { serviceCharts, serviceValues } from './service-charts';
 
 export const SERVICES = ['user-service', 'order-service', 'payment-service'] as const;
 export type Service = (typeof SERVICES)[number];
-
-/** Every service chart (a chart with `observability` values): the three, and any the generator adds. */
-export const serviceCharts = (workspace: string): string[] =>
-  readdirSync(join(workspace, 'deploy/charts'))
-    .filter((chart) => {
-      const values = join(workspace, 'deploy/charts', chart, 'values.yaml');
-      return existsSync(values) && /^observability:/m.test(readFileSync(values, 'utf8'));
-    })
-    .sort();
 
 /** What a dashboard needs from a chart's values. */
 export interface ServiceObservability {
@@ -28,7 +18,7 @@ export interface ServiceObservability {
 }
 
 export function observabilityOf(workspace: string, service: string): ServiceObservability {
-  const values = parse(readFileSync(join(workspace, 'deploy/charts', service, 'values.yaml'), 'utf8')) as {
+  const values = serviceValues(workspace, service) as {
     dependencies?: Record<string, { service: string }>;
     observability: {
       slo: { availability: number; latency: ServiceObservability['latency'] };

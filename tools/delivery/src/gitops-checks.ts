@@ -4,7 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { parse } from 'yaml';
 import { checkObjects } from './check-chart';
 import type { KubeObject } from './helm';
-import { ROOT_APPLICATION, type RenderedSystem, specOf } from './gitops';
+import { BOOTSTRAP_PROJECTS_FILE, ROOT_APPLICATION, type RenderedSystem, specOf } from './gitops';
 
 export interface SystemFinding {
   readonly file: string;
@@ -73,7 +73,7 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
   const rootSpec = specOf(system.root);
 
   // Schemas of the root, the app-of-apps and every rendered object; and rendering itself.
-  for (const f of checkObjects([system.root, ...system.appOfApps]).filter(
+  for (const f of checkObjects([system.root, ...system.bootstrapProjects, ...system.appOfApps]).filter(
     (f) => f.rule === 'schema' || f.rule === 'unique',
   ))
     add(ROOT_APPLICATION, f.rule, `${f.object}: ${f.message}`);
@@ -108,30 +108,28 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
 
   // One repository and revision, written once, tracked by every child.
   const rootSource = rootSpec.source;
-  const project = system.appOfApps.find((o) => o.kind === 'AppProject');
-  if (project === undefined) add(appsFile, 'project', 'the app-of-apps renders no AppProject');
-  const projectSpec = (project?.['spec'] ?? {}) as {
-    sourceRepos?: string[];
-    destinations?: { server?: string; namespace: string }[];
-    clusterResourceWhitelist?: { group: string; kind: string }[];
-  };
-  const allowedNamespace = (namespace: string) =>
-    (projectSpec.destinations ?? []).some((d) => d.namespace === namespace || d.namespace === '*');
+  for (const problem of projectProblems(system)) add(problem.file, problem.rule, problem.message);
+  const projects = new Map(
+    system.appOfApps.filter((o) => o.kind === 'AppProject').map((o) => [o.metadata.name, o['spec'] as ProjectSpec]),
+  );
   for (const app of system.apps) {
     const spec = specOf(app.application);
     const sources = spec.sources ?? (spec.source ? [spec.source] : []);
-    if (spec.project !== project?.metadata.name)
+    const projectSpec = projects.get(spec.project) ?? {};
+    const allowedNamespace = (namespace: string) =>
+      (projectSpec.destinations ?? []).some((d) => d.namespace === namespace || d.namespace === '*');
+    if (!projects.has(spec.project))
       add(
         app.definedIn,
         'project',
-        `Application ${app.name} is in project ${spec.project}, not ${project?.metadata.name}`,
+        `Application ${app.name} is in project ${spec.project}, which the app-of-apps does not define`,
       );
     for (const source of sources) {
       if (!(projectSpec.sourceRepos ?? []).includes(source.repoURL))
         add(
           app.definedIn,
           'project',
-          `Application ${app.name}: source ${source.repoURL} is not allowed by AppProject ${project?.metadata.name}`,
+          `Application ${app.name}: source ${source.repoURL} is not allowed by AppProject ${spec.project}`,
         );
       if (
         source.chart === undefined &&
@@ -172,7 +170,7 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
           add(
             file,
             'destinations',
-            `${where(object)}: cluster-scoped ${object.kind} is not in the AppProject's allow-list`,
+            `${where(object)}: cluster-scoped ${object.kind} is not in AppProject ${spec.project}'s allow-list`,
           );
       } else if (!allowedNamespace(object.metadata.namespace ?? app.namespace)) {
         add(
@@ -502,5 +500,108 @@ export function workloadTrust(objects: readonly KubeObject[]): string[] {
   }
   const issuers = new Set(targets.map((t) => t.issuer).filter((i) => i !== undefined));
   if (issuers.size > 1) problems.push(`the services trust different cluster issuers: ${[...issuers].join(', ')}`);
+  return problems;
+}
+
+interface ProjectSpec {
+  sourceRepos?: string[];
+  sourceNamespaces?: string[];
+  destinations?: { server?: string; namespace: string }[];
+  clusterResourceWhitelist?: { group: string; kind: string }[];
+  namespaceResourceWhitelist?: { group: string; kind: string }[];
+  namespaceResourceBlacklist?: { group: string; kind: string }[];
+}
+
+const BOOTSTRAP_PROJECTS = BOOTSTRAP_PROJECTS_FILE;
+/** Cluster-scoped kinds that hand out cluster-wide power: only the backup project may create them. */
+const PRIVILEGED_KINDS = new Set(['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
+/** The namespace whose Applications (Velero) may hold that power. */
+const PRIVILEGED_NAMESPACE = 'velero';
+
+const kinds = (list: readonly { group: string; kind: string }[] | undefined) =>
+  (list ?? []).map((k) => `${k.group === '' ? 'core' : k.group}/${k.kind}`).sort();
+
+/**
+ * Least privilege in ArgoCD: the root Application's project may create only Applications and
+ * AppProjects in argocd from this repository; the built-in `default` project is locked; only the
+ * project whose Applications all deploy into Velero's namespace may create CRDs and cluster RBAC;
+ * no project allows a wildcard kind.
+ */
+function projectProblems(system: RenderedSystem): SystemFinding[] {
+  const problems: SystemFinding[] = [];
+  const add = (file: string, rule: string, message: string) => problems.push({ file, rule, message });
+  const appsFile = system.apps[0]?.definedIn ?? 'argocd/apps/values.yaml';
+  const bootstrap = new Map(system.bootstrapProjects.map((o) => [o.metadata.name, o['spec'] as ProjectSpec]));
+  const rootSpec = specOf(system.root);
+
+  const rootProject = bootstrap.get(rootSpec.project);
+  if (rootProject === undefined || rootSpec.project === 'default')
+    add(
+      ROOT_APPLICATION,
+      'bootstrap-project',
+      `the root Application is in project ${rootSpec.project}, not a project of its own in ${BOOTSTRAP_PROJECTS}`,
+    );
+  else {
+    const allowed = kinds(rootProject.namespaceResourceWhitelist);
+    if (allowed.join() !== 'argoproj.io/AppProject,argoproj.io/Application')
+      add(
+        BOOTSTRAP_PROJECTS,
+        'bootstrap-project',
+        `project ${rootSpec.project} may create ${allowed.join(', ') || 'any namespaced kind'}, not only Applications and AppProjects`,
+      );
+    if ((rootProject.clusterResourceWhitelist ?? []).length > 0)
+      add(BOOTSTRAP_PROJECTS, 'bootstrap-project', `project ${rootSpec.project} may create cluster-scoped objects`);
+    const destinations = (rootProject.destinations ?? []).map((d) => d.namespace);
+    if (destinations.join() !== 'argocd')
+      add(
+        BOOTSTRAP_PROJECTS,
+        'bootstrap-project',
+        `project ${rootSpec.project} deploys to ${destinations.join(', ')}, not only argocd`,
+      );
+    if ((rootProject.sourceRepos ?? []).join() !== rootSpec.source?.repoURL)
+      add(
+        BOOTSTRAP_PROJECTS,
+        'bootstrap-project',
+        `project ${rootSpec.project} takes sources other than ${rootSpec.source?.repoURL}`,
+      );
+  }
+
+  const locked = bootstrap.get('default');
+  const lockedDown =
+    locked !== undefined &&
+    (locked.sourceRepos ?? []).length === 0 &&
+    (locked.destinations ?? []).length === 0 &&
+    (locked.clusterResourceWhitelist ?? []).length === 0 &&
+    (locked.namespaceResourceBlacklist ?? []).some((k) => k.group === '*' && k.kind === '*');
+  if (!lockedDown)
+    add(
+      BOOTSTRAP_PROJECTS,
+      'default-project',
+      'the built-in default project must be locked: no sources, no destinations, every kind denied',
+    );
+
+  for (const project of system.appOfApps.filter((o) => o.kind === 'AppProject')) {
+    const name = project.metadata.name;
+    const spec = project['spec'] as ProjectSpec;
+    const members = system.apps.filter((a) => specOf(a.application).project === name);
+    const privileged = (spec.clusterResourceWhitelist ?? []).filter(
+      (k) => PRIVILEGED_KINDS.has(k.kind) || k.kind === '*' || k.group === '*',
+    );
+    const wildcard = [...(spec.clusterResourceWhitelist ?? []), ...(spec.namespaceResourceWhitelist ?? [])].filter(
+      (k) => k.kind === '*' || k.group === '*',
+    );
+    if (wildcard.length > 0 || (spec.sourceRepos ?? []).includes('*'))
+      add(
+        appsFile,
+        'least-privilege',
+        `AppProject ${name} allows a wildcard (${kinds(wildcard).join(', ') || 'sourceRepos *'})`,
+      );
+    if (privileged.length > 0 && !members.every((a) => a.namespace === PRIVILEGED_NAMESPACE))
+      add(
+        appsFile,
+        'least-privilege',
+        `AppProject ${name} may create ${kinds(privileged).join(', ')}, which only Velero's project may (its Applications: ${members.map((a) => a.name).join(', ')})`,
+      );
+  }
   return problems;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { type KubeObject, renderChart, RenderError } from './helm';
 
 /** One child Application and what it would apply. */
@@ -20,8 +20,10 @@ export interface RenderedApp {
 
 export interface RenderedSystem {
   readonly root: KubeObject;
-  /** What the root Application applies: the AppProject and the child Applications. */
+  /** What the root Application applies: the AppProjects and the child Applications. */
   readonly appOfApps: readonly KubeObject[];
+  /** What a person applies beside the root: its own project and the locked `default` project. */
+  readonly bootstrapProjects: readonly KubeObject[];
   readonly apps: readonly RenderedApp[];
 }
 
@@ -47,6 +49,7 @@ interface Source {
 }
 
 export const ROOT_APPLICATION = 'argocd/bootstrap/root.yaml';
+export const BOOTSTRAP_PROJECTS_FILE = 'argocd/bootstrap/projects.yaml';
 export const specOf = (application: KubeObject) => application['spec'] as ApplicationSpec;
 
 /** Renders a local Helm source the way ArgoCD does: release name, destination namespace, value files, parameters. */
@@ -65,6 +68,12 @@ async function renderSource(workspace: string, source: Source, name: string, nam
 /** Everything ArgoCD would apply, from the root Application down, rendered offline. */
 export async function renderSystem(workspace: string): Promise<RenderedSystem> {
   const root = parse(readFileSync(join(workspace, ROOT_APPLICATION), 'utf8')) as KubeObject;
+  const projectsFile = join(workspace, BOOTSTRAP_PROJECTS_FILE);
+  const bootstrapProjects = existsSync(projectsFile)
+    ? parseAllDocuments(readFileSync(projectsFile, 'utf8'))
+        .map((d) => d.toJS() as KubeObject | null)
+        .filter((o): o is KubeObject => o !== null)
+    : [];
   const rootSpec = specOf(root);
   const appOfApps = await renderSource(
     workspace,
@@ -95,5 +104,5 @@ export async function renderSystem(workspace: string): Promise<RenderedSystem> {
       apps.push({ ...base, path: source.path, objects: [], renderError: (error as Error).message });
     }
   }
-  return { root, appOfApps, apps };
+  return { root, appOfApps, bootstrapProjects, apps };
 }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { checkChart, formatFindings } from '../src/check-chart';
 import { memoryMiB } from '../src/policies';
+import { ownValues, platformDefaults, type Values } from '../src/service-charts';
 
 // Run for one chart by the chart's own `test` target (CHART=deploy/charts/<name>), or for every
 // service chart when run here.
@@ -10,7 +11,6 @@ const ROOT = join(__dirname, '../../..');
 const charts = process.env['CHART']
   ? [process.env['CHART']]
   : ['deploy/charts/user-service', 'deploy/charts/order-service', 'deploy/charts/payment-service'];
-const canonicalSchema = readFileSync(join(__dirname, '../service-values.schema.json'), 'utf8');
 const { helmBinary } = require('../helm.cjs') as { helmBinary: () => string };
 
 describe.each(charts)('%s', (chart) => {
@@ -148,7 +148,22 @@ describe.each(charts)('%s', (chart) => {
       expect(peakMiB).toBeLessThan(benchmarked?.memoryLimitMiB ?? 0);
     });
 
-  it('has the platform values schema, unchanged', () => {
-    expect(readFileSync(join(dir, 'values.schema.json'), 'utf8')).toBe(canonicalSchema);
+  it('is only what differs: one template of the library, its schema linked, values that differ from the defaults', () => {
+    expect(readdirSync(join(dir, 'templates'))).toEqual(['platform.yaml']);
+    expect(readFileSync(join(dir, 'templates/platform.yaml'), 'utf8')).toBe('{{ include "platform-service.all" . }}\n');
+    expect(readlinkSync(join(dir, 'values.schema.json'))).toBe('../platform-service/service-values.schema.json');
+    const repeated = sameAsDefault(ownValues(ROOT, basename(dir)), platformDefaults(ROOT));
+    expect(repeated).toEqual([]);
   });
 });
+
+/** The paths of a chart's own values that only repeat the default. */
+function sameAsDefault(own: Values, defaults: Values, path = ''): string[] {
+  return Object.entries(own).flatMap(([key, value]) => {
+    const base = defaults[key];
+    const here = `${path}${key}`;
+    const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (isMap(value) && isMap(base) && Object.keys(value).length > 0) return sameAsDefault(value, base, `${here}.`);
+    return JSON.stringify(value) === JSON.stringify(base) ? [here] : [];
+  });
+}

@@ -14,6 +14,8 @@ function scratchWorkspace(): string {
   for (const part of ['argocd', 'velero', 'deploy']) {
     cpSync(join(ROOT, part), join(dir, part), {
       recursive: true,
+      // The service charts' schema links stay links into the copy.
+      verbatimSymlinks: true,
       filter: (src) => !/\/charts\/[^/]+\/charts(\/|$)/.test(src),
     });
   }
@@ -32,7 +34,12 @@ describe('the GitOps system as ArgoCD would apply it', () => {
   it('renders every child Application from the root down and passes every check', async () => {
     const system = await renderSystem(ROOT);
     expect(formatSystemFindings(checkSystem(system, ROOT))).toBe('');
-    expect(system.appOfApps.map((o) => o.kind).sort()).toEqual(['AppProject', ...Array(6).fill('Application')]);
+    expect(system.appOfApps.map((o) => o.kind).sort()).toEqual([
+      'AppProject',
+      'AppProject',
+      ...Array(6).fill('Application'),
+    ]);
+    expect(system.bootstrapProjects.map((o) => o.metadata.name)).toEqual(['platform-bootstrap', 'default']);
     const byName = Object.fromEntries(system.apps.map((a) => [a.name, a]));
     expect(byName['velero']?.notRendered).toMatch(
       /^remote chart velero 10\.1\.3 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
@@ -96,7 +103,7 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'argocd/apps/values.yaml',
-          /(name: order-service\n {4}namespace: order-service\n {4}wave: 1\n {4})podSecurity: restricted/,
+          /(name: order-service\n(?: {4}.*\n)*? {4})podSecurity: restricted/,
           '$1podSecurity: baseline',
         ),
       /argocd\/apps\/values\.yaml: \[pod-security\] namespace order-service enforces baseline, not restricted/,
@@ -130,14 +137,54 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
     ],
     [
       'a cluster-scoped kind outside the allow-list',
+      (w) => edit(w, 'argocd/apps/values.yaml', / {6}- group: networking\.k8s\.io\n {8}kind: IngressClass\n/, ''),
+      /deploy\/charts\/shared-ingress: \[destinations\] IngressClass \(cluster\)\/platform-alb: cluster-scoped IngressClass is not in AppProject platform-services's allow-list/,
+    ],
+    [
+      'the root Application in the default project',
+      (w) => edit(w, 'argocd/bootstrap/root.yaml', 'project: platform-bootstrap', 'project: default'),
+      /argocd\/bootstrap\/root\.yaml: \[bootstrap-project\] the root Application is in project default, not a project of its own/,
+    ],
+    [
+      'a root project that may create more than Applications and AppProjects',
       (w) =>
         edit(
           w,
-          'argocd/apps/templates/appproject.yaml',
-          / {4}- group: networking\.k8s\.io\n {6}kind: IngressClass\n/,
-          '',
+          'argocd/bootstrap/projects.yaml',
+          '      kind: AppProject\n',
+          '      kind: AppProject\n    - group: ""\n      kind: Secret\n',
         ),
-      /deploy\/charts\/shared-ingress: \[destinations\] IngressClass \(cluster\)\/platform-alb: cluster-scoped IngressClass is not in the AppProject's allow-list/,
+      /argocd\/bootstrap\/projects\.yaml: \[bootstrap-project\] project platform-bootstrap may create argoproj\.io\/AppProject, argoproj\.io\/Application, core\/Secret/,
+    ],
+    [
+      'a default project left open',
+      (w) => edit(w, 'argocd/bootstrap/projects.yaml', '  sourceRepos: []\n', '  sourceRepos: ["*"]\n'),
+      /argocd\/bootstrap\/projects\.yaml: \[default-project\] the built-in default project must be locked/,
+    ],
+    [
+      'cluster RBAC allowed to the services',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          '        kind: IngressClassParams\n',
+          '        kind: IngressClassParams\n      - group: rbac.authorization.k8s.io\n        kind: ClusterRoleBinding\n',
+        ),
+      /\[least-privilege\] AppProject platform-services may create rbac\.authorization\.k8s\.io\/ClusterRoleBinding, which only Velero's project may/,
+    ],
+    [
+      'a service chart granting itself cluster RBAC',
+      (w) =>
+        writeFileSync(
+          join(w, 'deploy/charts/user-service/templates/binding.yaml'),
+          'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: take-over\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: ServiceAccount\n    name: user-service\n    namespace: user-service\n',
+        ),
+      /deploy\/charts\/user-service: \[destinations\] ClusterRoleBinding \(cluster\)\/take-over: cluster-scoped ClusterRoleBinding is not in AppProject platform-services's allow-list/,
+    ],
+    [
+      'a wildcard kind in a project',
+      (w) => edit(w, 'argocd/apps/values.yaml', '        kind: ClusterRole\n', '        kind: "*"\n'),
+      /\[least-privilege\] AppProject platform-backup allows a wildcard \(rbac\.authorization\.k8s\.io\/\*\)/,
     ],
     [
       'an Ingress backend with no Service in its namespace',
@@ -264,8 +311,8 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'argocd/apps/values.yaml',
-          '    namespace: shared-ingress\n    wave: 2',
-          '    namespace: shared-ingress\n    wave: 1',
+          '    project: platform-services\n    wave: 2',
+          '    project: platform-services\n    wave: 1',
         ),
       /\[sync-waves\] user-service must sync in an earlier wave than shared-ingress/,
     ],
@@ -281,7 +328,7 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
           w,
           'argocd/apps/values.yaml',
           '  - name: user-service\n',
-          '  - name: more-schedules\n    namespace: velero\n    wave: 0\n    path: velero/schedules\n    syncOptions:\n      - SkipDryRunOnMissingResource=true\n  - name: user-service\n',
+          '  - name: more-schedules\n    namespace: velero\n    project: platform-backup\n    wave: 0\n    path: velero/schedules\n    syncOptions:\n      - SkipDryRunOnMissingResource=true\n  - name: user-service\n',
         ),
       /\[unique\] Schedule velero\/daily is rendered by both velero-schedules and more-schedules/,
     ],

@@ -2,6 +2,7 @@
 // Creates <name>-service with the platform adopted, its tests, its Helm chart on the library
 // chart, its ArgoCD Application, its route (production ALB and local edge: deploy/routes.json) and
 // its namespace in the daily Velero backup. Refuses a name that exists, changing nothing.
+const { existsSync, symlinkSync } = require('node:fs');
 const { join } = require('node:path');
 const { formatFiles, generateFiles } = require('@nx/devkit');
 const { parseDocument } = require('yaml');
@@ -33,36 +34,34 @@ function validate(tree, options) {
   return { name, service, routes };
 }
 
+/**
+ * The chart: Chart.yaml on the library (importing its defaults), the library's one template, and
+ * values.yaml with only what differs for this service. Its values.schema.json is a link to the
+ * library's schema, made on disk after the tree is written (a Tree holds no links).
+ */
 function addChart(tree, service) {
-  for (const template of tree.children(`${TEMPLATE_CHART}/templates`)) {
-    tree.write(
-      `deploy/charts/${service}/templates/${template}`,
-      tree.read(`${TEMPLATE_CHART}/templates/${template}`, 'utf8'),
-    );
-  }
-  tree.write(
-    `deploy/charts/${service}/values.schema.json`,
-    tree.read('tools/delivery/service-values.schema.json', 'utf8'),
-  );
+  const dir = `deploy/charts/${service}`;
   const rename = (text) => text.replaceAll('user-service', service).replace(/user accounts, \/users/, `${service}`);
-  tree.write(`deploy/charts/${service}/Chart.yaml`, rename(tree.read(`${TEMPLATE_CHART}/Chart.yaml`, 'utf8')));
+  tree.write(`${dir}/Chart.yaml`, rename(tree.read(`${TEMPLATE_CHART}/Chart.yaml`, 'utf8')));
+  tree.write(`${dir}/templates/platform.yaml`, tree.read(`${TEMPLATE_CHART}/templates/platform.yaml`, 'utf8'));
+  tree.write(`${dir}/values-prod.yaml`, rename(tree.read(`${TEMPLATE_CHART}/values-prod.yaml`, 'utf8')));
+  // A new service is called by nobody yet and calls nobody: widen its values when that changes.
   tree.write(
-    `deploy/charts/${service}/values-prod.yaml`,
-    rename(tree.read(`${TEMPLATE_CHART}/values-prod.yaml`, 'utf8')),
+    `${dir}/values.yaml`,
+    `# ${service}: what differs from the platform's defaults (deploy/charts/platform-service/values.yaml\n` +
+      `# documents every key). values-prod.yaml holds production's differences.\n` +
+      `image:\n  repository: platform/${service}\ndatabase:\n  existingSecret: ${service}-db\n`,
   );
-  const values = parseDocument(rename(tree.read(`${TEMPLATE_CHART}/values.yaml`, 'utf8')));
-  // A new service is called by nobody yet and calls nobody: widen these when that changes.
-  values.setIn(['networkPolicy', 'callerNamespaces'], values.createNode([]));
-  values.setIn(['dependencies'], values.createNode({}));
-  values.setIn(['identity', 'allowedCallers'], values.createNode([]));
-  tree.write(`deploy/charts/${service}/values.yaml`, values.toString());
-  tree.delete(`deploy/charts/${service}/Chart.lock`);
   // Its dashboard: what tools/delivery/src/dashboards.ts makes of these values, which are the
   // template chart's (no dependencies, no background tasks) under the new name.
   tree.write(
-    `deploy/charts/${service}/dashboards/${service}.json`,
+    `${dir}/dashboards/${service}.json`,
     tree.read(`${TEMPLATE_CHART}/dashboards/user-service.json`, 'utf8').replaceAll('user-service', service),
   );
+  return (workspaceRoot) => {
+    const schema = join(workspaceRoot, dir, 'values.schema.json');
+    if (!existsSync(schema)) symlinkSync('../platform-service/service-values.schema.json', schema);
+  };
 }
 
 function addRoute(tree, routes, name, service) {
@@ -88,6 +87,7 @@ function addApplication(tree, service) {
   const entry = document.createNode({
     name: service,
     namespace: service,
+    project: 'platform-services',
     wave: 1,
     path: `deploy/charts/${service}`,
     valueFiles: ['values-prod.yaml'],
@@ -111,11 +111,12 @@ module.exports = async function serviceGenerator(tree, options) {
   const substitutions = { tmpl: '', name, service, framework, port };
   generateFiles(tree, join(__dirname, 'files/common'), `apps/${service}`, substitutions);
   generateFiles(tree, join(__dirname, `files/${framework}`), `apps/${service}`, substitutions);
-  addChart(tree, service);
+  const linkSchema = addChart(tree, service);
   addApplication(tree, service);
   addToDailyBackup(tree, service);
   await formatFiles(tree);
   return () => {
+    linkSchema(tree.root);
     process.stdout.write(
       `\n${service} (${framework}) is on /${name}, local port ${port}.\n` +
         `Next: npx nx test ${service} && npx nx run-many -t lint test -p ${service}-chart && npx nx run delivery:gitops-check\n`,
