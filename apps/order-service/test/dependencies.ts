@@ -13,6 +13,7 @@ import {
   type RunningProcess,
   startNode,
   testBundlePath,
+  listenOnLoopback,
   waitForHttp,
   WORKSPACE_ROOT,
 } from '@platform/testing';
@@ -83,7 +84,7 @@ export class FlakyProxy {
     const server = createServer();
     const proxy = new FlakyProxy(server);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => proxy.#handle(req, res, target));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     return proxy;
   }
 
@@ -136,7 +137,7 @@ export class FlakyProxy {
 /** A user-service stand-in that accepts connections and never answers. */
 export async function hangingServer(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer(() => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bearer, TestIssuer } from '@platform/auth/testing';
+import { listenOnLoopback } from '@platform/testing';
 import { describeFinding, fuzz, type FuzzRequest, type FuzzTarget, httpSender } from '@platform/contracts/testing';
 import { api } from '../src/api';
 import { type RunningService, startPaymentService, startUserService } from './dependencies';
@@ -46,7 +47,7 @@ beforeAll(async () => {
   [users, payments] = await Promise.all([startUserService(issuer), startPaymentService(issuer)]);
   service = await startTestService('pglite', { issuer, userServiceUrl: users.url, paymentServiceUrl: payments.url });
   server = createServer((req, res) => service.server.emit('request', req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenOnLoopback(server);
   const buyer = bearer(await issuer.person('fuzz-buyer'));
   const created = await fetch(`${users.url}/users`, {
     method: 'POST',

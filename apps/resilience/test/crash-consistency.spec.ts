@@ -11,6 +11,7 @@ import {
   startNode,
   waitForHttp,
   WORKSPACE_ROOT,
+  listenOnLoopback,
 } from '@platform/testing';
 import type pg from 'pg';
 import { TestIdentity } from './identity';
@@ -118,7 +119,7 @@ class CrashProxy {
     const server = createServer((req, res) => {
       void proxy.current?.forward(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     proxy.current = new CrashProxy(server, upstream);
     return proxy.current;
   }

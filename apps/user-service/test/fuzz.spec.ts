@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bearer, TestIssuer } from '@platform/auth/testing';
+import { listenOnLoopback } from '@platform/testing';
 import { describeFinding, fuzz, type FuzzRequest, type FuzzTarget, httpSender } from '@platform/contracts/testing';
 import { api } from '../src/api';
 import { startTestService, type TestService } from './harness';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   issuer = await TestIssuer.start();
   service = await startTestService('pglite', issuer);
   server = createServer(service.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenOnLoopback(server);
   const send = httpSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   target = {
     document: api.document,

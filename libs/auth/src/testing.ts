@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { listenOnLoopback } from '@platform/testing';
 import type { AddressInfo } from 'node:net';
 import type { AuthenticatorConfig } from './authenticator';
 import { LocalIssuer, type TokenClaims } from './issuer';
@@ -25,7 +26,7 @@ export class TestIssuer {
 
   static async start(): Promise<TestIssuer> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     const { port } = server.address() as AddressInfo;
     const issuer = new TestIssuer(await LocalIssuer.create(`http://127.0.0.1:${port}`), server);
     server.on('request', (req, res) => {

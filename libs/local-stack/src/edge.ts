@@ -100,6 +100,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 
   const server: Server = createServer(handle);
+  // Idle connections outlive every client's own keep-alive, as the services' do.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());

@@ -11,3 +11,4 @@ export {
   type WaitOptions,
 } from './process';
 export { scratchWorkspace, type ScratchWorkspace } from './workspace';
+export { listenOnLoopback, TEST_SERVER_KEEP_ALIVE_MS } from './server';

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { listenOnLoopback } from './server';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedSpan {
@@ -53,7 +54,7 @@ export class OtlpReceiver {
       });
     });
     const receiver = new OtlpReceiver(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     return receiver;
   }
 
