@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from './bundle';
@@ -26,7 +26,8 @@ export function scratchWorkspace(prefix: string): ScratchWorkspace {
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: WORKSPACE_ROOT })
     .toString('utf8')
     .split('\0')
-    .filter(Boolean);
+    // Deleted but not yet committed files are still listed: leave them out, as the commit will.
+    .filter((file) => file !== '' && existsOrLink(join(WORKSPACE_ROOT, file)));
   execFileSync('cp', ['--parents', ...files, root], { cwd: WORKSPACE_ROOT });
   symlinkSync(join(WORKSPACE_ROOT, 'node_modules'), join(root, 'node_modules'));
   run('git', ['init', '-q', '-b', 'main']);
@@ -38,4 +39,13 @@ export function scratchWorkspace(prefix: string): ScratchWorkspace {
     nx: (...args) => run(process.execPath, [join(WORKSPACE_ROOT, 'node_modules/nx/dist/bin/nx.js'), ...args]),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+function existsOrLink(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

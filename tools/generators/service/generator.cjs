@@ -2,7 +2,7 @@
 // Creates <name>-service with the platform adopted, its tests, its Helm chart on the library
 // chart, its ArgoCD Application, its route (production ALB and local edge: deploy/routes.json) and
 // its namespace in the daily Velero backup. Refuses a name that exists, changing nothing.
-const { existsSync, symlinkSync } = require('node:fs');
+const { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { formatFiles, generateFiles } = require('@nx/devkit');
 const { parseDocument } = require('yaml');
@@ -104,6 +104,35 @@ function addToDailyBackup(tree, service) {
   tree.write(file, document.toString());
 }
 
+/**
+ * The service's OpenAPI document, committed in docs/api as its contract test expects: made from
+ * its code (src/api.ts, bundled and loaded), as `GET /openapi.json` serves it.
+ */
+function writeContract(workspaceRoot, service) {
+  const { buildSync } = require('esbuild');
+  const bundle = join(workspaceRoot, 'tmp', `generator-${process.pid}`, `${service}-api.cjs`);
+  buildSync({
+    entryPoints: [join(workspaceRoot, 'apps', service, 'src/api.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    tsconfig: join(workspaceRoot, 'tsconfig.base.json'),
+    logLevel: 'silent',
+  });
+  try {
+    const { api } = require(bundle);
+    mkdirSync(join(workspaceRoot, 'docs/api'), { recursive: true });
+    writeFileSync(
+      join(workspaceRoot, 'docs/api', `${service}.openapi.json`),
+      `${JSON.stringify(api.document, null, 2)}\n`,
+    );
+  } finally {
+    rmSync(join(bundle, '..'), { recursive: true, force: true });
+  }
+}
+
 module.exports = async function serviceGenerator(tree, options) {
   const { name, service, routes } = validate(tree, { framework: 'fastify', ...options });
   const framework = options.framework ?? 'fastify';
@@ -117,6 +146,7 @@ module.exports = async function serviceGenerator(tree, options) {
   await formatFiles(tree);
   return () => {
     linkSchema(tree.root);
+    writeContract(tree.root, service);
     process.stdout.write(
       `\n${service} (${framework}) is on /${name}, local port ${port}.\n` +
         `Next: npx nx test ${service} && npx nx run-many -t lint test -p ${service}-chart && npx nx run delivery:gitops-check\n`,

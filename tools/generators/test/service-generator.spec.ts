@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchWorkspace, type ScratchWorkspace } from '@platform/testing';
 
@@ -41,6 +41,28 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
     );
   const schedules = readFileSync(join(workspace, 'velero/schedules/values.yaml'), 'utf8');
   for (const service of services) expect(schedules).toContain(`    - ${service}\n`);
+
+  // One service shape, generated or hand-written: src/api.ts (the contract), src/app.ts exporting
+  // buildApp, src/server.ts exporting start, and the feature in a folder of its own.
+  const handWritten = { express: 'user-service', nest: 'order-service', fastify: 'payment-service' };
+  for (const [name, framework] of generated) {
+    for (const [root, feature] of [
+      [join(workspace, 'apps', `${name}-service`), 'items'],
+      [join(workspace, 'apps', handWritten[framework]), handWritten[framework].replace('-service', 's')],
+    ]) {
+      const src = (file: string) => readFileSync(join(root, 'src', file), 'utf8');
+      expect(src('app.ts')).toMatch(/^export async function buildApp\(|^export function buildApp\(/m);
+      expect(src('server.ts')).toMatch(/^export async function start\(environment: NodeJS\.ProcessEnv\)/m);
+      expect(src('api.ts')).toMatch(/^export const api = serviceApi\(/m);
+      expect(readdirSync(join(root, 'src', feature))).toEqual(
+        expect.arrayContaining([
+          `${feature}.api.ts`,
+          ...(framework === 'nest' ? [`${feature}.module.ts`, `${feature}.controller.ts`] : ['routes.ts']),
+        ]),
+      );
+    }
+    expect(existsSync(join(workspace, `docs/api/${name}-service.openapi.json`))).toBe(true);
+  }
 
   const projects = [...services, ...services.map((s) => `${s}-chart`)].join(',');
   nx('run-many', '-t', 'lint', 'typecheck', 'test', '-p', projects, '--output-style=static', '--skip-nx-cache');
