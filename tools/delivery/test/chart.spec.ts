@@ -47,6 +47,33 @@ describe.each(charts)('%s', (chart) => {
     expect(() => render({ priorityClassName: 'Not A Name' })).toThrow(/priorityClassName/);
   });
 
+  it('lets traffic in from the load balancer subnets and its callers’ pods only, and refuses a CIDR wider than a subnet unless told why', () => {
+    const render = (networkPolicy: object) =>
+      execFileSync(
+        helmBinary(),
+        ['template', 'x', dir, '--set-json', `networkPolicy=${JSON.stringify(networkPolicy)}`],
+        {
+          encoding: 'utf8',
+          stdio: 'pipe',
+        },
+      );
+    const callers = [{ namespace: 'order-service', service: 'order-service' }];
+    expect(render({ callers })).toMatch(
+      /- namespaceSelector:\n\s+matchLabels:\n\s+kubernetes\.io\/metadata\.name: order-service\n\s+podSelector:\n\s+matchLabels:\n\s+app\.kubernetes\.io\/name: order-service/,
+    );
+    expect(() => render({ loadBalancerCidrs: ['10.0.0.0/16'] })).toThrow(
+      /loadBalancerCidrs\/0': '10\.0\.0\.0\/16' does not match/,
+    );
+    expect(() => render({ databaseCidrs: ['10.0.0.0/19'] })).toThrow(/databaseCidrs\/0/);
+    expect(render({ databaseCidrs: ['10.0.16.0/20'] })).toContain('cidr: 10.0.16.0/20');
+    const explained = render({
+      databaseCidrs: ['10.0.0.0/16'],
+      wideCidrReason: 'one VPC-wide range until the subnets split',
+    });
+    expect(explained).toContain('platform.io/wide-cidr-reason: "one VPC-wide range until the subnets split"');
+    expect(explained).toContain('cidr: 10.0.0.0/16');
+  });
+
   it('renders with default and environment values into objects that pass the Kubernetes schemas and every platform policy', async () => {
     const reports = await checkChart(dir);
     expect(reports.length).toBeGreaterThanOrEqual(2);

@@ -141,6 +141,57 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       /deploy\/charts\/shared-ingress: \[destinations\] IngressClass \(cluster\)\/platform-alb: cluster-scoped IngressClass is not in AppProject platform-services's allow-list/,
     ],
     [
+      'a service admitting pods of a service that does not call it',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/user-service/values.yaml',
+          '      service: order-service\n',
+          '      service: order-service\n    - namespace: payment-service\n      service: payment-service\n',
+        ),
+      /\[network-paths\] payment-service\/payment-service → user-service\/user-service: user-service admits payment-service's pods, which do not call it/,
+    ],
+    [
+      'a caller selected by its namespace alone',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/platform-service/templates/_networkpolicy.tpl',
+          /( {10}podSelector:\n {12}matchLabels:\n {14}app\.kubernetes\.io\/name: \{\{ \.service \}\}\n)/,
+          '',
+        ),
+      /\[network-paths\] NetworkPolicy user-service\/user-service selects every pod of namespace order-service/,
+    ],
+    [
+      'a declared call the NetworkPolicies block',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/platform-service/templates/_networkpolicy.tpl',
+          'app.kubernetes.io/name: {{ $dependency.service }}',
+          'app.kubernetes.io/name: {{ $dependency.service }}-old',
+        ),
+      /\[network-paths\] order-service\/order-service → user-service\/user-service: order-service calls user-service, but the NetworkPolicies block it \(egress\)/,
+    ],
+    [
+      'a VPC-wide CIDR nobody explained',
+      (w) => {
+        edit(
+          w,
+          'deploy/charts/payment-service/values-prod.yaml',
+          'environment: prod\n',
+          'environment: prod\nnetworkPolicy:\n  databaseCidrs: [10.0.0.0/16]\n  wideCidrReason: one VPC-wide range for now\n',
+        );
+        edit(
+          w,
+          'deploy/charts/platform-service/templates/_networkpolicy.tpl',
+          'platform.io/wide-cidr-reason:',
+          'platform.io/why:',
+        );
+      },
+      /\[network-paths\] NetworkPolicy payment-service\/payment-service allows 10\.0\.0\.0\/16, wider than a subnet/,
+    ],
+    [
       'the root Application in the default project',
       (w) => edit(w, 'argocd/bootstrap/root.yaml', 'project: platform-bootstrap', 'project: default'),
       /argocd\/bootstrap\/root\.yaml: \[bootstrap-project\] the root Application is in project default, not a project of its own/,

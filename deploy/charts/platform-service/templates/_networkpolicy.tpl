@@ -1,6 +1,6 @@
 {{/*
-Deny by default; allow in: the HTTP port from the load balancer's CIDRs (the ALB targets pod IPs)
-and from the namespaces of the services that call this one; allow out: DNS, the services this
+Deny by default; allow in: the HTTP port from the load balancer's subnets (the ALB targets pod IPs)
+and from the pods of the services that call this one (namespace and name); allow out: DNS, the services this
 one calls, the database CIDRs, the OpenTelemetry collector, and HTTPS to where the identity
 providers' keys are (identity.keySources).
 Usage: {{ include "platform-service.networkPolicy" . }}
@@ -15,6 +15,11 @@ metadata:
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "platform-service.labels" (dict "context" . "track" "stable") | nindent 4 }}
+  {{- with $values.networkPolicy.wideCidrReason }}
+  annotations:
+    # The reason a CIDR below is wider than a subnet; the GitOps check reports such CIDRs without it.
+    platform.io/wide-cidr-reason: {{ . | quote }}
+  {{- end }}
 spec:
   podSelector:
     matchLabels:
@@ -30,10 +35,13 @@ spec:
         - ipBlock:
             cidr: {{ . }}
         {{- end }}
-        {{- range $values.networkPolicy.callerNamespaces }}
+        {{- range $values.networkPolicy.callers }}
         - namespaceSelector:
             matchLabels:
-              kubernetes.io/metadata.name: {{ . }}
+              kubernetes.io/metadata.name: {{ .namespace }}
+          podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ .service }}
         {{- end }}
     {{- with $values.networkPolicy.monitoringNamespace }}
     - ports:
