@@ -45,7 +45,7 @@ async function startService(
   });
   void child.exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health/ready`, { process: child, timeoutMs: 60_000 });
+  await waitForHttp(`${url}/health/ready`, { process: child });
   return { url, process: child };
 }
 

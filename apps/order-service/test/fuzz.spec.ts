@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bearer, TestIssuer } from '@platform/auth/testing';
-import { listenOnLoopback } from '@platform/testing';
+import { listenOnLoopback, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import { describeFinding, fuzz, type FuzzRequest, type FuzzTarget, httpSender } from '@platform/contracts/testing';
 import { api } from '../src/api';
 import { type RunningService, startPaymentService, startUserService } from './dependencies';
@@ -73,7 +73,7 @@ beforeAll(async () => {
       bearer(`${(await issuer.person('fuzz-buyer')).slice(0, -8)}AAAAAAAA`),
     ],
   };
-}, 90_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await service.close();

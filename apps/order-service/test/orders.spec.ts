@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bearer, ORDER_SERVICE_ACCOUNT, TestIssuer } from '@platform/auth/testing';
 import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
-import { WORKSPACE_ROOT } from '@platform/testing';
+import { WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import request from 'supertest';
 import { testEngines } from '@platform/persistence/testing';
 import { FlakyProxy, hangingServer, type RunningService, startPaymentService, startUserService } from './dependencies';
@@ -18,7 +18,7 @@ beforeAll(async () => {
   issuer = await TestIssuer.start();
   [users, payments] = await Promise.all([startUserService(issuer), startPaymentService(issuer)]);
   admin = await issuer.admin();
-}, 90_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   await Promise.all([users.process.stop(), payments.process.stop()]);
   await issuer.close();

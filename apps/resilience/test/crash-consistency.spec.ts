@@ -12,6 +12,7 @@ import {
   waitForHttp,
   WORKSPACE_ROOT,
   listenOnLoopback,
+  STARTUP_HOOK_TIMEOUT_MS,
 } from '@platform/testing';
 import type pg from 'pg';
 import { TestIdentity } from './identity';
@@ -89,7 +90,7 @@ async function start(service: Service): Promise<void> {
     env: environment(service),
     keepLines: 2_000,
   });
-  await waitForHttp(`${url(service)}/health/ready`, { process: processes[service], timeoutMs: 60_000 });
+  await waitForHttp(`${url(service)}/health/ready`, { process: processes[service] });
 }
 
 /** kill -9, and the service comes back on the same port and database. */
@@ -409,7 +410,7 @@ if (!HAS_POSTGRES) it.todo('crash consistency (not run: no PostgreSQL server bin
       body: JSON.stringify({ email: `crash-${randomUUID()}@example.com`, name: 'Crash' }),
     });
     userId = ((await user.json()) as { id: string }).id;
-  }, 180_000);
+  }, STARTUP_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const child of Object.values(processes)) child.child.kill('SIGCONT');

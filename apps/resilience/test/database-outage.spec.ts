@@ -7,6 +7,7 @@ import {
   waitForHttp,
   WORKSPACE_ROOT,
   builtServiceArgs,
+  STARTUP_HOOK_TIMEOUT_MS,
 } from '@platform/testing';
 import { TestIdentity } from './identity';
 import { HAS_POSTGRES, ThrowawayPostgres } from './postgres';
@@ -43,7 +44,7 @@ async function startService(name: string, env: Record<string, string> = {}) {
     keepLines: 100,
   });
   urls[name] = `http://127.0.0.1:${servicePort}`;
-  await waitForHttp(`${urls[name]}/health/ready`, { process: children[name], timeoutMs: 60_000 });
+  await waitForHttp(`${urls[name]}/health/ready`, { process: children[name] });
 }
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = buyer) => {
@@ -77,7 +78,7 @@ if (!HAS_POSTGRES)
       PAYMENT_SERVICE_URL: urls['payment-service'] as string,
       PAYMENT_SERVICE_TIMEOUT_MS: '4000',
     });
-  }, 120_000);
+  }, STARTUP_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await Promise.all(Object.values(children).map((child) => child.stop('SIGTERM')));

@@ -9,6 +9,7 @@ import {
   waitForHttp,
   WORKSPACE_ROOT,
   builtServiceArgs,
+  STARTUP_HOOK_TIMEOUT_MS,
 } from '@platform/testing';
 import { base64url } from 'jose';
 import fc from 'fast-check';
@@ -46,7 +47,7 @@ async function start(name: string, env: Record<string, string> = {}): Promise<Se
     keepLines: 200,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health/ready`, { process: child, timeoutMs: 60_000 });
+  await waitForHttp(`${url}/health/ready`, { process: child });
   return { url, process: child };
 }
 
@@ -67,7 +68,7 @@ beforeAll(async () => {
     USER_SERVICE_URL: users.url,
     PAYMENT_SERVICE_URL: payments.url,
   });
-}, 120_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   const codes = await Promise.all(Object.values(services).map((s) => s.process.stop('SIGTERM')));

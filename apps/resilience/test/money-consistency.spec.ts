@@ -9,6 +9,7 @@ import {
   waitForHttp,
   WORKSPACE_ROOT,
   builtServiceArgs,
+  STARTUP_HOOK_TIMEOUT_MS,
 } from '@platform/testing';
 import { TestIdentity } from './identity';
 
@@ -41,7 +42,7 @@ async function start(name: string, env: Record<string, string> = {}) {
   });
   children.push(child);
   urls[name] = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${urls[name]}/health/ready`, { process: child, timeoutMs: 60_000 });
+  await waitForHttp(`${urls[name]}/health/ready`, { process: child });
 }
 
 const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -69,7 +70,7 @@ beforeAll(async () => {
     USER_SERVICE_URL: urls['user-service'] as string,
     PAYMENT_SERVICE_URL: urls['payment-service'] as string,
   });
-}, 120_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   const codes = await Promise.all(children.map((child) => child.stop('SIGTERM')));

@@ -8,6 +8,7 @@ import {
   waitForHttp,
   WORKSPACE_ROOT,
   builtServiceArgs,
+  STARTUP_HOOK_TIMEOUT_MS,
 } from '@platform/testing';
 import { TestIdentity } from './identity';
 import { loop, send } from './load';
@@ -52,8 +53,8 @@ describe.each(Object.entries(services))('%s under load, then SIGTERM', (service,
         ...identity.env(service),
       },
     });
-    await waitForHttp(`${base}/health/ready`, { process: child, timeoutMs: 60_000 });
-  }, 90_000);
+    await waitForHttp(`${base}/health/ready`, { process: child });
+  }, STARTUP_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await child.stop('SIGKILL');
     await identity.close();

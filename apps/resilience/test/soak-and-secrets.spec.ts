@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PERSON_SCOPES, PLATFORM_AUDIENCE } from '@platform/auth';
 import { type RunningStack, startStack } from '@platform/local-stack';
-import { freePort, WORKSPACE_ROOT } from '@platform/testing';
+import { freePort, WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import pg from 'pg';
 
 // About a minute of mixed traffic through the edge, every service logging every request at debug,
@@ -92,7 +92,7 @@ beforeAll(async () => {
       aud: 'payment-service',
     })}`,
   };
-}, 120_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   const codes = await stack?.stop();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningStack, startStack } from '@platform/local-stack';
-import { WORKSPACE_ROOT } from '@platform/testing';
+import { WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import { type Browser, chromium } from 'playwright-core';
 
 // The API reference at /docs, in a real headless browser (Debian's chromium, installed by
@@ -29,7 +29,7 @@ let browser: Browser;
     dataRoot = mkdtempSync(join(tmpdir(), 'api-reference-'));
     stack = await startStack({ ports: 'free', edgePort: 0, dataRoot, env: { LOG_LEVEL: 'warn' } });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
-  }, 120_000);
+  }, STARTUP_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

@@ -6,7 +6,7 @@ import { SCOPES } from '@platform/auth';
 import type { OpenApiDocument } from '@platform/contracts';
 import { ContractChecker } from '@platform/contracts/testing';
 import { type RunningStack, startStack } from '@platform/local-stack';
-import { OtlpReceiver, WORKSPACE_ROOT } from '@platform/testing';
+import { OtlpReceiver, WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 
 // The whole system as `npm start` runs it (built services, embedded databases, the edge, the local
 // issuer), on free ports, with tracing on and an in-process OTLP receiver. Every call goes through
@@ -49,7 +49,7 @@ beforeAll(async () => {
   ada = await token(`ada-${randomUUID()}`);
   admin = await token(`admin-${randomUUID()}`, [SCOPES.admin]);
   await call('POST', '/users', { email: `ada-${randomUUID()}@example.com`, name: 'Ada' }, ada);
-}, 120_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   const codes = await stack?.stop();

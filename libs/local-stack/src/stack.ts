@@ -114,7 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         const child = started[s]?.process;
         await waitForHttp(`${url(s)}/health/ready`, {
           process: child,
-          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          timeoutMs: options.readyTimeoutMs,
           intervalMs: 20,
         });
         if (child !== undefined) options.onReady?.(s, child);

@@ -125,12 +125,23 @@ export interface WaitOptions {
   readonly intervalMs?: number;
 }
 
-/** Polls `url` until it answers `status` (200 by default), or fails after `timeoutMs`. */
+/**
+ * How long a test waits for a service process it started to answer ready. Generous on purpose: the
+ * wait ends the moment the process answers or exits, and on two busy cores (CI's, or a machine with
+ * both cores burning) three services initialising their embedded databases at once took over a minute.
+ */
+export const SERVICE_READY_TIMEOUT_MS = 180_000;
+/** The timeout of a hook that starts services: their ready wait and a minute for the rest of its setup. */
+export const STARTUP_HOOK_TIMEOUT_MS = SERVICE_READY_TIMEOUT_MS + 60_000;
+
+/** Polls `url` until it answers `status` (200 by default), or fails after `timeoutMs` (20 s; for a
+ * watched process SERVICE_READY_TIMEOUT_MS) or as soon as the watched process exits. */
 export async function waitForHttp(
   url: string,
-  { timeoutMs = 20_000, status = 200, process: watched, intervalMs = 100 }: WaitOptions = {},
+  { timeoutMs, status = 200, process: watched, intervalMs = 100 }: WaitOptions = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const limitMs = timeoutMs ?? (watched === undefined ? 20_000 : SERVICE_READY_TIMEOUT_MS);
+  const deadline = Date.now() + limitMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (watched?.exitStatus !== undefined) {
@@ -147,5 +158,5 @@ export async function waitForHttp(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`${url} did not answer ${status} within ${limitMs} ms (last: ${last})`);
 }

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, TestIssuer } from '@platform/auth/testing';
 import { WorkloadTokens } from '@platform/local-stack';
-import { builtServiceArgs, freePort, type RunningProcess, startNode, waitForHttp } from '@platform/testing';
+import {
+  builtServiceArgs,
+  freePort,
+  type RunningProcess,
+  startNode,
+  waitForHttp,
+  STARTUP_HOOK_TIMEOUT_MS,
+} from '@platform/testing';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { dashboardExpressions, dashboardPath, dashboards, render, SERVICES, type Service } from '../src/dashboards';
@@ -76,7 +83,7 @@ beforeAll(async () => {
     namespace: 'shared-ingress',
     valueFiles: ['../../routes.json', 'values-prod.yaml'],
   });
-}, 120_000);
+}, STARTUP_HOOK_TIMEOUT_MS);
 
 describe('dashboards', () => {
   it('are generated from the charts’ values, and the committed JSON is what the generator makes', () => {
@@ -360,7 +367,7 @@ describe('every metric and label a rule or a dashboard uses exists in a real scr
         keepLines: 200,
       });
       children.push(child);
-      await waitForHttp(`${url(service)}/health/ready`, { process: child, timeoutMs: 60_000 });
+      await waitForHttp(`${url(service)}/health/ready`, { process: child });
     }
     // Traffic through every kind of route: reads, writes, a call to each dependency, errors.
     const person = bearer(await issuer.person(`observed-${randomUUID()}`));
@@ -394,7 +401,7 @@ describe('every metric and label a rule or a dashboard uses exists in a real scr
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // a few background runs
     for (const service of SERVICES)
       scrapes.set(service, parseScrape(await (await fetch(`${url(service)}/metrics`)).text()));
-  }, 180_000);
+  }, STARTUP_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await Promise.all(children.map((child) => child.stop('SIGTERM')));

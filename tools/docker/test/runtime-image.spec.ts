@@ -184,7 +184,7 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
       },
     });
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child, timeoutMs: 60_000 });
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { process: child });
       await apiCall(`http://127.0.0.1:${port}`);
       expect(await child.stop('SIGTERM')).toBe(0);
       // The unprivileged user read the cache made at build time, on a read-only folder.
