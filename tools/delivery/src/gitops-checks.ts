@@ -330,6 +330,7 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
         excludedNamespaces?: string[];
         includeClusterResources?: boolean;
         excludedResources?: string[];
+        resourcePolicy?: { kind?: string; name?: string };
       };
     };
     if (!cronValid(spec.schedule))
@@ -355,7 +356,27 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
       );
     if (!(spec.template?.excludedResources ?? []).includes('events'))
       add(scheduleFile, 'backups', `${where(object)}: events must be excluded`);
+    const policy = spec.template?.resourcePolicy;
+    const policyMap = all.find(
+      ({ object: o }) =>
+        o.kind === 'ConfigMap' &&
+        o.metadata.name === policy?.name &&
+        o.metadata.namespace === object.metadata.namespace,
+    )?.object;
+    const skipped = Object.values((policyMap?.['data'] ?? {}) as Record<string, string>).some((text) =>
+      (
+        (parse(text) as { volumePolicies?: { conditions?: { volumeTypes?: string[] }; action?: { type?: string } }[] })
+          .volumePolicies ?? []
+      ).some((p) => p.action?.type === 'skip' && (p.conditions?.volumeTypes ?? []).includes('emptyDir')),
+    );
+    if (policy?.kind !== 'configmap' || !skipped)
+      add(
+        scheduleFile,
+        'backups',
+        `${where(object)}: scratch volumes (emptyDir) must be skipped: name a resource policy ConfigMap that skips them`,
+      );
   }
+  for (const problem of veleroValuesProblems(workspace, system)) add(problem.file, 'velero-values', problem.message);
   if (daily !== undefined) {
     const template = (daily['spec'] as { template: { ttl?: string; includedNamespaces?: string[] } }).template;
     if (goDurationSeconds(template.ttl) !== RETENTION.daily)
@@ -731,4 +752,42 @@ export function networkPaths(objects: readonly KubeObject[]): string[] {
     }
   }
   return problems;
+}
+
+interface VeleroValues {
+  initContainers?: { name: string; resources?: { requests?: object; limits?: object } }[];
+  deployNodeAgent?: boolean;
+  nodeAgent?: { resources?: { requests?: object; limits?: object } };
+  resources?: { requests?: object; limits?: object };
+  configuration?: { backupStorageLocation?: { name?: string; config?: Record<string, string> }[] };
+  metrics?: { enabled?: boolean; serviceMonitor?: { enabled?: boolean } };
+}
+
+/**
+ * The Velero chart is not rendered offline, so its values are checked as written: every container
+ * (server, node agent, plugin init containers) has requests and limits, backups are encrypted with
+ * a KMS key, and its metrics are scraped (the backup alerts need them).
+ */
+function veleroValuesProblems(workspace: string, system: RenderedSystem): { file: string; message: string }[] {
+  const velero = system.apps.find((a) => specOf(a.application).sources?.some((s) => s.chart === 'velero'));
+  const file = (
+    velero && specOf(velero.application).sources?.find((s) => s.chart === 'velero')?.helm?.valueFiles?.[0]
+  )?.replace(/^\$values\//, '');
+  if (velero === undefined || file === undefined || !existsSync(join(workspace, file))) return [];
+  const values = (parse(readFileSync(join(workspace, file), 'utf8')) ?? {}) as VeleroValues;
+  const problems: string[] = [];
+  const bounded = (r?: { requests?: object; limits?: object }) => r?.requests !== undefined && r.limits !== undefined;
+  if (!bounded(values.resources)) problems.push('the Velero server needs resource requests and limits');
+  if (values.deployNodeAgent && !bounded(values.nodeAgent?.resources))
+    problems.push('the node agent needs resource requests and limits (nodeAgent.resources)');
+  for (const init of values.initContainers ?? [])
+    if (!bounded(init.resources)) problems.push(`init container ${init.name} needs resource requests and limits`);
+  for (const location of values.configuration?.backupStorageLocation ?? [])
+    if (location.config?.['serverSideEncryption'] !== 'aws:kms' || !location.config['kmsKeyId'])
+      problems.push(
+        `backup storage location ${location.name ?? '(unnamed)'} must encrypt with a KMS key (serverSideEncryption: aws:kms, kmsKeyId)`,
+      );
+  if (!values.metrics?.enabled || !values.metrics.serviceMonitor?.enabled)
+    problems.push('Velero metrics and their ServiceMonitor must be on: the backup alerts read them');
+  return problems.map((message) => ({ file, message }));
 }

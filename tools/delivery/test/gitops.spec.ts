@@ -45,6 +45,7 @@ describe('the GitOps system as ArgoCD would apply it', () => {
       /^remote chart velero 10\.1\.3 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
     );
     expect(byName['velero-schedules']?.objects.map((o) => o.metadata.name).sort()).toEqual([
+      'backup-resource-policy',
       'daily',
       'velero-backups',
       'weekly',
@@ -190,6 +191,27 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         );
       },
       /\[network-paths\] NetworkPolicy payment-service\/payment-service allows 10\.0\.0\.0\/16, wider than a subnet/,
+    ],
+    [
+      'backups that copy scratch volumes',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/values.yaml',
+          'skippedVolumeTypes:\n  - emptyDir\n',
+          'skippedVolumeTypes:\n  - hostPath\n',
+        ),
+      /\[backups\] Schedule velero\/daily: scratch volumes \(emptyDir\) must be skipped/,
+    ],
+    [
+      'backups stored without a KMS key',
+      (w) => edit(w, 'velero/values.yaml', /\n +kmsKeyId: .*\n/, '\n'),
+      /velero\/values\.yaml: \[velero-values\] backup storage location default must encrypt with a KMS key/,
+    ],
+    [
+      'a node agent without resources',
+      (w) => edit(w, 'velero/values.yaml', /nodeAgent:\n {2}resources:\n(?: {4}.*\n)+/, ''),
+      /velero\/values\.yaml: \[velero-values\] the node agent needs resource requests and limits/,
     ],
     [
       'the root Application in the default project',
