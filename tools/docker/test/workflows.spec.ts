@@ -8,7 +8,13 @@ const { validateWorkflow } = require('@action-validator/core') as {
   validateWorkflow(src: string): { errors: unknown[] };
 };
 const { setImageTags } = require('../set-image-tags.cjs') as {
-  setImageTags(options: { tag: string; registry?: string; services: string[]; root?: string }): string[];
+  setImageTags(options: {
+    tag: string;
+    digests?: Record<string, string | undefined>;
+    registry?: string;
+    services: string[];
+    root?: string;
+  }): string[];
 };
 
 const workflow = (name: string) => readFileSync(join(WORKSPACE_ROOT, '.github/workflows', name), 'utf8');
@@ -72,6 +78,19 @@ describe('the release workflow', () => {
     const promote =
       (release.jobs.promote.steps as { run?: string }[]).find((s) => s.run?.includes('set-image-tags'))?.run ?? '';
     expect(promote).toMatch(/\[skip ci\]/);
+    expect(promote).toMatch(/set-image-tags\.cjs --tag "\$GITHUB_SHA" --digests digests /);
+    const images = release.jobs.images.steps as {
+      id?: string;
+      uses?: string;
+      run?: string;
+      with?: Record<string, string>;
+    }[];
+    expect(images.find((s) => s.uses?.startsWith('docker/build-push-action@'))?.id).toBe('build');
+    expect(
+      images.some(
+        (s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.['name'] === 'digest-${{ matrix.service }}',
+      ),
+    ).toBe(true);
     expect(promote).toMatch(/git fetch origin main && git reset --hard origin\/main/);
     expect(promote).toMatch(/for attempt in 1 2 3 4 5/);
     expect(release.jobs.promote.permissions).toEqual({ contents: 'write' });
@@ -112,6 +131,24 @@ describe('set-image-tags', () => {
     );
   });
 
+  it('writes the digest each image was pushed with, and refuses a service whose digest is missing', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    setImageTags({ tag: 'c'.repeat(40), digests: { 'user-service': digest }, services: ['user-service'], root });
+    const image = parse(readFileSync(join(root, 'deploy/charts/user-service/values-prod.yaml'), 'utf8')).image;
+    expect(image).toMatchObject({ tag: 'c'.repeat(40), digest });
+    expect(() =>
+      setImageTags({ tag: 'd'.repeat(40), digests: { 'user-service': digest }, services: ['order-service'], root }),
+    ).toThrow(/no image digest \(sha256:…\) recorded for order-service/);
+    expect(() =>
+      setImageTags({
+        tag: 'd'.repeat(40),
+        digests: { 'user-service': 'sha256:short' },
+        services: ['user-service'],
+        root,
+      }),
+    ).toThrow(/no image digest/);
+  });
+
   it('refuses a mutable tag and an unknown service', () => {
     expect(() => setImageTags({ tag: 'latest', services: ['user-service'], root })).toThrow(
       /not an immutable image tag/,
@@ -120,4 +157,30 @@ describe('set-image-tags', () => {
       /no production values for inventory/,
     );
   });
+});
+
+describe('renovate.json', () => {
+  const config = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'renovate.json'), 'utf8')) as {
+    extends: string[];
+    customManagers: { description: string; managerFilePatterns: string[]; matchStrings: string[] }[];
+  };
+
+  it('pins GitHub Actions to commit SHAs as it updates them', () => {
+    expect(config.extends).toContain('helpers:pinGitHubActionDigests');
+  });
+
+  // Renovate's regexes are JavaScript regular expressions with named groups: each must still find
+  // its pin in its file, or that pin silently stops being kept current.
+  it.each((config.customManagers ?? []).map((m) => [m.description, m] as const))(
+    'finds its pin: %s',
+    (_description, manager) => {
+      const file = (manager.managerFilePatterns[0] ?? '').replace(/^\/\^|\$\/$/g, '').replace(/\\\./g, '.');
+      const text = readFileSync(join(WORKSPACE_ROOT, file), 'utf8');
+      for (const pattern of manager.matchStrings) {
+        const match = new RegExp(pattern).exec(text);
+        expect(match?.groups?.['depName']).toBeTruthy();
+        expect(match?.groups?.['currentValue']).toBeTruthy();
+      }
+    },
+  );
 });
