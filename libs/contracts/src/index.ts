@@ -34,3 +34,4 @@ export {
 } from './schemas';
 export { bodyRequired, requestValidator, type RawRequest } from './validate';
 export { serviceApi, type ServiceApi } from './service-api';
+export { diffApis, formatApiChanges, type ApiChange } from './diff';

@@ -1,10 +1,12 @@
 // `nx run delivery:gitops-render` / `gitops-check` / `gitops-diff --base=<ref>`: everything ArgoCD
 // would apply, from the root Application down, rendered offline, checked as one system, and
-// compared between a git ref and the working tree.
+// compared between a git ref and the working tree. `api-diff --base=<ref>`: the services' API
+// contracts (docs/api) compared the same way, breaking changes first.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { diffApis, formatApiChanges } from '@platform/contracts';
 import { stringify } from 'yaml';
 import { registerExtraSchemas } from './extra-schemas';
 import { renderSystem, ROOT_APPLICATION, type RenderedSystem } from './gitops';
@@ -55,6 +57,30 @@ async function main(): Promise<number> {
       process.stdout.write(
         `${system.apps.length} Applications, ${system.apps.reduce((n, a) => n + a.objects.length, 0)} objects: every check passed.\n`,
       );
+      return 0;
+    }
+    case 'api-diff': {
+      // Each service's committed OpenAPI document at the base ref against the working tree, as
+      // Markdown for the pull request's job summary. A report, not a gate: a breaking change may be
+      // intended (a new major version), and the reviewer decides.
+      const base = option('base', 'main');
+      const documents = readdirSync(join(WORKSPACE, 'docs/api')).filter((f) => f.endsWith('.openapi.json'));
+      const sections = documents.map((file) => {
+        let before: unknown = { paths: {} };
+        try {
+          before = JSON.parse(
+            execFileSync('git', ['-C', WORKSPACE, 'show', `${base}:docs/api/${file}`], {
+              encoding: 'utf8',
+              stdio: ['ignore', 'pipe', 'ignore'],
+            }),
+          );
+        } catch {
+          // Not in the base: every operation is new.
+        }
+        const after: unknown = JSON.parse(readFileSync(join(WORKSPACE, 'docs/api', file), 'utf8'));
+        return formatApiChanges(file.replace(/\.openapi\.json$/, ''), diffApis(before, after));
+      });
+      process.stdout.write(`## API contracts: ${base} → this change\n\n${sections.join('\n')}`);
       return 0;
     }
     case 'diff': {
