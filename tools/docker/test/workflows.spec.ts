@@ -54,7 +54,7 @@ describe('the pull request workflow', () => {
     expect(steps.find((s) => s.run?.includes('gitops-diff'))?.run).toMatch(/GITHUB_STEP_SUMMARY/);
   });
 
-  it('reports what changes for the APIs' clients (breaking changes first) in the job summary', () => {
+  it("reports what changes for the APIs' clients (breaking changes first) in the job summary", () => {
     expect(steps.find((s) => s.run?.includes('delivery:api-diff'))?.run).toMatch(
       /api-diff .*--base="\$NX_BASE".*>> "\$GITHUB_STEP_SUMMARY"/,
     );
