@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { bearer, ORDER_SERVICE_ACCOUNT, TestIssuer } from '@platform/auth/testing';
-import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
+import {
+  checkedAgent,
+  ContractChecker,
+  expectProblem,
+  itServesItsCommittedContract,
+} from '@platform/contracts/testing';
 import { WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import request from 'supertest';
 import { testEngines } from '@platform/persistence/testing';
@@ -88,16 +93,6 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
         items: { id: string; status: string; amountCents: number; refundId: string | null }[];
       }
     ).items;
-  const expectProblem = (res: request.Response, status: number, code: string) => {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({
-      type: `urn:problem-type:${code}`,
-      status,
-      title: expect.any(String),
-      detail: expect.any(String),
-    });
-  };
 
   describe('POST /orders', () => {
     it('creates a PENDING order with the total computed by the server, 201 and a Location', async () => {

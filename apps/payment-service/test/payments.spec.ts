@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { bearer, TestIssuer } from '@platform/auth/testing';
-import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
+import {
+  checkedAgent,
+  ContractChecker,
+  expectProblem,
+  itServesItsCommittedContract,
+} from '@platform/contracts/testing';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
 import { IdempotencyStore, requestFingerprint } from '@platform/persistence';
@@ -53,16 +58,6 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
   const pay = (payload: object, key: string | null = randomUUID()) => {
     const req = api().post('/payments');
     return key === null ? req.send(payload) : req.set('idempotency-key', key).send(payload);
-  };
-  const expectProblem = (res: request.Response, status: number, code: string) => {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({
-      type: `urn:problem-type:${code}`,
-      status,
-      title: expect.any(String),
-      detail: expect.any(String),
-    });
   };
   const paymentRows = async (reference: string) =>
     (await service.db.query<{ status: string }>('SELECT status FROM payments WHERE reference = $1', [reference])).rows;

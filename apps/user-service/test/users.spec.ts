@@ -1,5 +1,10 @@
 import { bearer, ORDER_SERVICE_ACCOUNT, TestIssuer } from '@platform/auth/testing';
-import { checkedAgent, ContractChecker, itServesItsCommittedContract } from '@platform/contracts/testing';
+import {
+  checkedAgent,
+  ContractChecker,
+  expectProblem as expectPlatformProblem,
+  itServesItsCommittedContract,
+} from '@platform/contracts/testing';
 import { WORKSPACE_ROOT } from '@platform/testing';
 import request from 'supertest';
 import { testEngines } from '@platform/persistence/testing';
@@ -40,15 +45,8 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
     async () => (await request(service.app).get('/openapi.json').expect(200)).body,
   );
   const expectProblem = (res: request.Response, status: number, code: string) => {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({
-      type: `urn:problem-type:${code}`,
-      status,
-      title: expect.any(String),
-      detail: expect.any(String),
-    });
-    expect(JSON.stringify(res.body)).not.toMatch(/stack|SELECT|INSERT|users_email_key/);
+    expectPlatformProblem(res, status, code);
+    expect(JSON.stringify(res.body)).not.toMatch(/users_email_key/);
   };
   /** A new person with a profile: their agent and their user. */
   const profile = async (subject: string, email = `${subject}@example.com`) => {

@@ -56,3 +56,26 @@ export function itServesItsCommittedContract(
     expect(document).toEqual(committedDocument(workspaceRoot, service, document));
   });
 }
+
+/** A response as the tests see it (supertest's, or any with these fields). */
+export interface ProblemResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: unknown;
+}
+
+/**
+ * Asserts that `res` is the RFC 9457 problem of the catalogue entry `code` with `status`, and that it
+ * reveals nothing of the code behind it (no stack, no SQL).
+ */
+export function expectProblem(res: ProblemResponse, status: number, code: string): void {
+  expect(res.status).toBe(status);
+  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({
+    type: `urn:problem-type:${code}`,
+    status,
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(JSON.stringify(res.body)).not.toMatch(/stack|SELECT |INSERT |UPDATE /);
+}
