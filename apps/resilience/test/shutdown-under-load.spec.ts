@@ -100,7 +100,9 @@ describe.each(Object.entries(services))('%s under load, then SIGTERM', (service,
     // request on an accepted connection was cut on the way.
     expect(answered.filter((o) => !(ok as readonly number[]).includes(o.result as number))).toEqual([]);
     expect(broken).toEqual([]);
-    for (const o of notAccepted) expect(o.sentAt).toBeGreaterThan(listenerClosed - 100);
+    // Refused only once the listener closed: judged by when the refusal was seen, since on a busy
+    // machine a request's connection attempt can start well after the moment it was issued.
+    for (const o of notAccepted) expect(o.doneAt).toBeGreaterThan(listenerClosed - 100);
 
     // Readiness: ready until the signal; then, once the service has taken the signal (promptly,
     // even on a busy machine), failing for good.
