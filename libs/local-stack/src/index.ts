@@ -10,3 +10,4 @@ export {
   type RouteTable,
 } from './routes';
 export { SERVICES, startStack, type RunningStack, type ServiceName, type StackOptions } from './stack';
+export { watchBuilds } from './watch';

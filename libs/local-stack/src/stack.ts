@@ -50,6 +50,8 @@ export interface RunningStack {
   readonly services: Readonly<Record<ServiceName, { readonly url: string; readonly process: RunningProcess }>>;
   /** Stops every service with SIGTERM (graceful shutdown) and the edge; resolves with their exit codes. */
   stop(): Promise<Record<ServiceName, number | string>>;
+  /** Restarts one service from its bundle (same port, same database); resolves once it is ready again. */
+  restart(service: ServiceName): Promise<void>;
 }
 
 /**
@@ -84,39 +86,40 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     return Object.fromEntries(codes) as Record<ServiceName, number | string>;
   };
 
+  const spawn = (service: ServiceName) => {
+    const dataDir = join(dataRoot, service);
+    mkdirSync(dataDir, { recursive: true });
+    const databaseUrl = options.databaseUrls?.[service];
+    const child = startNode(builtServiceArgs(join(distDir, service)), {
+      env: {
+        ...BUILT_SERVICE_ENV,
+        PATH: process.env['PATH'],
+        PORT: String(ports[service]),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+        USER_SERVICE_URL: url('user-service'),
+        PAYMENT_SERVICE_URL: url('payment-service'),
+        ...identity,
+        ...tokens.environment(service),
+        ...options.env,
+        ...options.serviceEnv?.[service],
+      },
+      onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
+      keepLines: options.keepLines,
+    });
+    started[service] = { url: url(service), process: child };
+    return child;
+  };
+  const ready = (service: ServiceName, child: RunningProcess) =>
+    waitForHttp(`${url(service)}/health/ready`, { process: child, timeoutMs: options.readyTimeoutMs, intervalMs: 20 });
+
   try {
-    for (const service of SERVICES) {
-      const dataDir = join(dataRoot, service);
-      mkdirSync(dataDir, { recursive: true });
-      const databaseUrl = options.databaseUrls?.[service];
-      const child = startNode(builtServiceArgs(join(distDir, service)), {
-        env: {
-          ...BUILT_SERVICE_ENV,
-          PATH: process.env['PATH'],
-          PORT: String(ports[service]),
-          HOST: '127.0.0.1',
-          DATA_DIR: dataDir,
-          ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-          USER_SERVICE_URL: url('user-service'),
-          PAYMENT_SERVICE_URL: url('payment-service'),
-          ...identity,
-          ...tokens.environment(service),
-          ...options.env,
-          ...options.serviceEnv?.[service],
-        },
-        onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(service, line),
-        keepLines: options.keepLines,
-      });
-      started[service] = { url: url(service), process: child };
-    }
+    for (const service of SERVICES) spawn(service);
     await Promise.all(
       SERVICES.map(async (s) => {
         const child = started[s]?.process;
-        await waitForHttp(`${url(s)}/health/ready`, {
-          process: child,
-          timeoutMs: options.readyTimeoutMs,
-          intervalMs: 20,
-        });
+        await ready(s, child as RunningProcess);
         if (child !== undefined) options.onReady?.(s, child);
       }),
     );
@@ -131,5 +134,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await stop();
     throw error;
   }
-  return { edgeUrl: edge.url, issuer, table, services: started as RunningStack['services'], stop };
+  // One service stopped gracefully and started again from its (rebuilt) bundle, on the same port
+  // with the same database: what `npm run dev` does after each build.
+  const restart = async (service: ServiceName) => {
+    await started[service]?.process.stop('SIGTERM');
+    await ready(service, spawn(service));
+  };
+  return { edgeUrl: edge.url, issuer, table, services: started as RunningStack['services'], stop, restart };
 }

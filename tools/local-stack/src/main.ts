@@ -1,5 +1,9 @@
 // `npm start`: the whole system on this machine, behind an edge that routes like the production ALB.
-import { SERVICES, startStack, type ServiceName } from '@platform/local-stack';
+// `npm run dev` (--watch): the same, and each service is rebuilt on a change to its sources or its
+// libraries (esbuild in watch mode) and restarted in place, its port and embedded database kept.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { SERVICES, startStack, watchBuilds, workspaceFile, type ServiceName } from '@platform/local-stack';
 
 const edgePort = Number(process.env['EDGE_PORT'] ?? 8080);
 if (!Number.isInteger(edgePort) || edgePort < 0 || edgePort > 65535) {
@@ -66,10 +70,13 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join('\n'));
 
+  const stopWatching = process.argv.includes('--watch') ? watchAndRestart(stack) : () => undefined;
+
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    stopWatching();
     process.stdout.write('\nStopping…\n');
     const codes = await stack.stop();
     process.stdout.write(`Stopped (${SERVICES.map((s) => `${s} exit ${codes[s]}`).join(', ')}).\n`);
@@ -77,6 +84,65 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+}
+
+/**
+ * `npm run dev`: one esbuild watcher per service (`nx run <service>:build --watch`, which follows
+ * every file the bundle is made of, libraries included), and a restart of the service whenever its
+ * bundle is written again. Restarts of one service never overlap; a change during one restarts it
+ * once more.
+ */
+function watchAndRestart(stack: Awaited<ReturnType<typeof startStack>>): () => void {
+  const root = workspaceFile('nx.json', __dirname).replace(/nx\.json$/, '');
+  const builders: ChildProcess[] = SERVICES.map((service) => {
+    const builder = spawn(
+      process.execPath,
+      [
+        join(root, 'node_modules/nx/dist/bin/nx.js'),
+        'run',
+        `${service}:build`,
+        '--watch',
+        // The running service's bundle stays in place while the next one is built.
+        '--deleteOutputPath=false',
+        '--output-style=static',
+      ],
+      { cwd: root, env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    // Only what a developer must see: build errors.
+    builder.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => /error/i.test(l)))
+        process.stdout.write(`${service} build: ${line}\n`);
+    });
+    return builder;
+  });
+  const busy = new Map<ServiceName, Promise<void>>();
+  const pending = new Set<ServiceName>();
+  const restart = (service: ServiceName): void => {
+    if (busy.has(service)) {
+      pending.add(service);
+      return;
+    }
+    process.stdout.write(`${service} rebuilt: restarting it…\n`);
+    const started = performance.now();
+    const run = stack.restart(service).then(
+      () => void process.stdout.write(`${service} ready again (${Math.round(performance.now() - started)} ms).\n`),
+      (error: unknown) => void process.stdout.write(`${service} did not come back: ${(error as Error).message}\n`),
+    );
+    busy.set(service, run);
+    void run.finally(() => {
+      busy.delete(service);
+      if (pending.delete(service)) restart(service);
+    });
+  };
+  const stopWatching = watchBuilds(join(root, 'dist/apps'), SERVICES, restart);
+  process.stdout.write('Watching the sources: a change rebuilds and restarts its service.\n');
+  return () => {
+    stopWatching();
+    for (const builder of builders) builder.kill('SIGTERM');
+  };
 }
 
 main().catch((error: unknown) => {
