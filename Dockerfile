@@ -44,7 +44,7 @@ COPY --from=build /workspace/dist/apps/${APP}/ ./
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN mkdir .compile-cache && chown 10001:10001 .compile-cache
 USER 10001:10001
-RUN node --no-maglev -e "require('./main.cjs')" && chmod -R a-w .compile-cache && test -n "$(ls -A .compile-cache)"
+RUN SERVICE_PRELOAD_ONLY=1 node --no-maglev -e "require('./main.cjs')" && chmod -R a-w .compile-cache && test -n "$(ls -A .compile-cache)"
 EXPOSE 8080
 # node directly, in exec form: it is PID 1 and receives SIGTERM itself. Why --no-maglev and no
 # source maps: libs/testing's builtServiceArgs, which everything that runs a built service shares.

@@ -1,5 +1,5 @@
 export { ConfigError, env, loadConfig, type ConfigOf, type ConfigSpec, type Setting } from './config';
-export { EXIT_CONFIG, runMain } from './main';
+export { EXIT_CONFIG, PRELOAD_ONLY, runMain } from './main';
 export { ObservedRequest } from './observe';
 export { createRuntime, type Repair, ServiceRuntime, type RuntimeOptions } from './runtime';
 

@@ -1,6 +1,13 @@
 import { ConfigError } from './config';
 import type { ServiceRuntime } from './runtime';
 
+/**
+ * With this variable set to `1` a service's entry point only loads: the image build requires it so
+ * to fill V8's compile cache. Otherwise it starts, however it is loaded (`node main.cjs`, or the
+ * loader of `nx serve`, under which `require.main` is not the bundle).
+ */
+export const PRELOAD_ONLY = 'SERVICE_PRELOAD_ONLY';
+
 /** The exit code for a configuration error (EX_CONFIG from sysexits.h). */
 export const EXIT_CONFIG = 78;
 
@@ -10,6 +17,7 @@ export const EXIT_CONFIG = 78;
  * start failure (a migration that fails, a port in use) prints one line and exits 1.
  */
 export function runMain(start: () => Promise<ServiceRuntime>): void {
+  if (process.env[PRELOAD_ONLY] === '1') return;
   start().then(
     (runtime) => runtime.handleSignals(),
     (error: unknown) => {

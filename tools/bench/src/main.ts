@@ -13,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningStack, SERVICES, startStack, workspaceFile } from '@platform/local-stack';
 import { BUILT_SERVICE_ENV, builtServiceArgs, freePort, startNode, waitForHttp } from '@platform/testing';
+import { PRELOAD_ONLY } from '@platform/runtime';
 import pg from 'pg';
 import { PERSON_SCOPES, PLATFORM_AUDIENCE, serviceAccountName } from '@platform/auth';
 import type { LocalIssuer } from '@platform/auth/issuer';
@@ -334,7 +335,7 @@ async function coldStarts(bench: Bench, service: ServiceName, databaseUrl: strin
   const flags = builtServiceArgs(dist).slice(0, -1);
   const cache = mkdtempSync(join(tmpdir(), `bench-compile-cache-${service}-`));
   execFileSync(process.execPath, [...flags, '-e', `require(${JSON.stringify(join(dist, 'main.cjs'))})`], {
-    env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: cache },
+    env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: cache, [PRELOAD_ONLY]: '1' },
   });
   const once = async (extraEnv: Record<string, string>) => {
     const port = await freePort();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, TestIssuer } from '@platform/auth/testing';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '@platform/persistence/testing';
+import { PRELOAD_ONLY } from '@platform/runtime';
 import {
   BUILT_SERVICE_ENV,
   builtServiceArgs,
@@ -51,7 +52,9 @@ describe('the Dockerfile', () => {
     expect(runtimeStage).toMatch(/^ENV NODE_COMPILE_CACHE=\/app\/\.compile-cache$/m);
     // Node keys the cache by user: it is made by the user the service runs as.
     expect(runtimeStage.indexOf('USER 10001:10001')).toBeLessThan(runtimeStage.indexOf('-e "require(\'./main.cjs\')"'));
-    const [flags] = /^RUN node (.*) -e "require\('\.\/main\.cjs'\)"/m.exec(runtimeStage)?.slice(1) ?? [];
+    const [flags] =
+      /^RUN SERVICE_PRELOAD_ONLY=1 node (.*) -e "require\('\.\/main\.cjs'\)"/m.exec(runtimeStage)?.slice(1) ?? [];
+    expect(PRELOAD_ONLY).toBe('SERVICE_PRELOAD_ONLY');
     expect(flags?.split(' ')).toEqual(builtServiceArgs('.').slice(0, -1));
   });
 
@@ -156,7 +159,7 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
     execFileSync(node, [...builtServiceArgs('.').slice(0, -1), '-e', "require('./main.cjs')"], {
       cwd: app,
       ...user,
-      env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: compileCache },
+      env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: compileCache, [PRELOAD_ONLY]: '1' },
     });
     sizes[service] = Number(execFileSync('du', ['-sb', app], { encoding: 'utf8' }).split('\t')[0]);
     execFileSync('chmod', ['-R', 'a-w,a+rX', app]);

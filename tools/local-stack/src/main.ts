@@ -94,6 +94,7 @@ async function main(): Promise<void> {
  */
 function watchAndRestart(stack: Awaited<ReturnType<typeof startStack>>): () => void {
   const root = workspaceFile('nx.json', __dirname).replace(/nx\.json$/, '');
+  let watching = true;
   const builders: ChildProcess[] = SERVICES.map((service) => {
     const builder = spawn(
       process.execPath,
@@ -104,17 +105,30 @@ function watchAndRestart(stack: Awaited<ReturnType<typeof startStack>>): () => v
         '--watch',
         // The running service's bundle stays in place while the next one is built.
         '--deleteOutputPath=false',
+        // Each watcher builds its own service only (order-service's build would otherwise start
+        // the builds of the services it depends on, which the other watchers already run).
+        '--excludeTaskDependencies',
         '--output-style=static',
       ],
       { cwd: root, env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    // Only what a developer must see: build errors.
-    builder.stderr?.on('data', (chunk: Buffer) => {
-      for (const line of chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => /error/i.test(l)))
-        process.stdout.write(`${service} build: ${line}\n`);
+    // Only what a developer must see: build errors, and a watcher that stopped. Both streams are
+    // read to the end: a pipe nobody reads fills up and blocks the watcher.
+    const output: string[] = [];
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        output.push(line);
+        if (output.length > 20) output.shift();
+        if (/error/i.test(line)) process.stdout.write(`${service} build: ${line}\n`);
+      }
+    };
+    builder.stdout?.on('data', collect);
+    builder.stderr?.on('data', collect);
+    builder.once('exit', (code, signal) => {
+      if (watching)
+        process.stdout.write(
+          `${service} build watcher stopped (${signal ?? code}); changes no longer reload it:\n${output.join('\n')}\n`,
+        );
     });
     return builder;
   });
@@ -140,6 +154,7 @@ function watchAndRestart(stack: Awaited<ReturnType<typeof startStack>>): () => v
   const stopWatching = watchBuilds(join(root, 'dist/apps'), SERVICES, restart);
   process.stdout.write('Watching the sources: a change rebuilds and restarts its service.\n');
   return () => {
+    watching = false;
     stopWatching();
     for (const builder of builders) builder.kill('SIGTERM');
   };
