@@ -43,3 +43,15 @@ export const CurrencySchema = Type.Unsafe<Currency>({
 export const MAX_AMOUNT_MINOR = 10_000_000_000_000;
 
 export const isCurrency = (value: string): value is Currency => Object.hasOwn(CURRENCIES, value);
+
+/**
+ * How a card is paid with: a token from the payment provider's client-side tokenization, never a
+ * card number. order-service takes it from people and hands it on to payment-service unchanged.
+ */
+export const CardPaymentMethod = Type.Object(
+  {
+    type: Type.Literal('card'),
+    token: Type.String({ minLength: 5, maxLength: 128, pattern: '^tok_[A-Za-z0-9_]+$' }),
+  },
+  { additionalProperties: false },
+);

@@ -1,8 +1,8 @@
 import type { TokenFile } from '@platform/auth';
 import { problems, ProblemError } from '@platform/errors';
-import { type HttpClient, type HttpResponse, UnreachableError } from '@platform/http-client';
+import type { HttpClient, HttpResponse } from '@platform/http-client';
 import type { CallContext, ChargeOutcome, ChargeRequest, PaymentGateway, PaymentRecord } from '../orders/ports';
-import { dependencyUnavailable } from './unavailable';
+import { callAsWorkload, dependencyUnavailable } from './unavailable';
 
 interface ProblemBody {
   type?: string;
@@ -83,34 +83,19 @@ export class PaymentServiceClient implements PaymentGateway {
     return payments;
   }
 
-  async #call<T>(
+  #call<T>(
     context: CallContext,
     call: { method: 'GET' | 'POST'; path: string; route: string; key?: string; body?: unknown },
   ): Promise<HttpResponse<T>> {
-    let identity: { authorization: string };
-    try {
-      identity = await this.identity.header();
-    } catch (error) {
-      throw dependencyUnavailable(this.http.peer, error);
-    }
-    try {
-      return await this.http.call<T>({
-        method: call.method,
-        path: call.path,
-        route: call.route,
-        body: call.body,
-        headers: {
-          'x-request-id': context.requestId,
-          ...identity,
-          ...(call.key === undefined ? {} : { 'idempotency-key': call.key }),
-        },
-        idempotent: true,
-        retryStatuses: [409, 503, 504],
-      });
-    } catch (error) {
-      if (error instanceof UnreachableError) throw dependencyUnavailable(this.http.peer, error);
-      throw error;
-    }
+    return callAsWorkload<T>(this.http, this.identity, context, {
+      method: call.method,
+      path: call.path,
+      route: call.route,
+      body: call.body,
+      headers: call.key === undefined ? {} : { 'idempotency-key': call.key },
+      idempotent: true,
+      retryStatuses: [409, 503, 504],
+    });
   }
 
   /** Answers this client has no case for: in-progress, provider failure, an outage, or a bug (500). */

@@ -1,7 +1,7 @@
 import type { Owner, TokenFile } from '@platform/auth';
-import { type HttpClient, type HttpResponse, UnreachableError } from '@platform/http-client';
+import type { HttpClient, HttpResponse } from '@platform/http-client';
 import type { CallContext, UserDirectory } from '../orders/ports';
-import { dependencyUnavailable } from './unavailable';
+import { callAsWorkload, dependencyUnavailable } from './unavailable';
 
 interface UserBody {
   readonly id: string;
@@ -29,25 +29,8 @@ export class UserServiceClient implements UserDirectory {
     return res.body.items[0]?.id;
   }
 
-  async #get<T>(context: CallContext, path: string, route: string): Promise<HttpResponse<T>> {
-    let identity: { authorization: string };
-    try {
-      identity = await this.identity.header();
-    } catch (error) {
-      throw dependencyUnavailable(this.http.peer, error);
-    }
-    try {
-      return await this.http.call<T>({
-        method: 'GET',
-        path,
-        route,
-        headers: { 'x-request-id': context.requestId, ...identity },
-        idempotent: true,
-      });
-    } catch (error) {
-      if (error instanceof UnreachableError) throw dependencyUnavailable(this.http.peer, error);
-      throw error;
-    }
+  #get<T>(context: CallContext, path: string, route: string): Promise<HttpResponse<T>> {
+    return callAsWorkload<T>(this.http, this.identity, context, { method: 'GET', path, route, idempotent: true });
   }
 
   /** Anything else (a refused token included) means user-service cannot answer us now. */

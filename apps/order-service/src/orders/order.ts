@@ -1,7 +1,7 @@
 import type { Owner } from '@platform/auth';
 import { IdempotencyKey, pageQuery, Uuid } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
-import { type Currency, CurrencySchema } from '@platform/money';
+import { CardPaymentMethod, type Currency, CurrencySchema } from '@platform/money';
 import { type Static, Type } from '@sinclair/typebox';
 
 export type OrderStatus = 'PENDING' | 'PAID' | 'CANCELLED';
@@ -50,13 +50,7 @@ export type CreateOrderInput = Static<typeof CreateOrderBody>;
 
 export const PayOrderBody = Type.Object(
   {
-    paymentMethod: Type.Object(
-      {
-        type: Type.Literal('card'),
-        token: Type.String({ minLength: 5, maxLength: 128, pattern: '^tok_[A-Za-z0-9_]+$' }),
-      },
-      { additionalProperties: false },
-    ),
+    paymentMethod: CardPaymentMethod,
   },
   { additionalProperties: false },
 );

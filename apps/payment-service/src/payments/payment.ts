@@ -1,6 +1,6 @@
 import { IdempotencyKey, pageQuery, PrintableText } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
-import { type Currency, CurrencySchema, MAX_AMOUNT_MINOR } from '@platform/money';
+import { CardPaymentMethod, type Currency, CurrencySchema, MAX_AMOUNT_MINOR } from '@platform/money';
 import { type Static, Type } from '@sinclair/typebox';
 
 export type PaymentStatus = 'SUCCEEDED' | 'FAILED' | 'REFUNDED';
@@ -36,13 +36,7 @@ export const CreatePaymentBody = Type.Object(
       maxLength: 255,
       description: 'The caller’s reference (an order id): what payments are looked up by.',
     }),
-    method: Type.Object(
-      {
-        type: Type.Literal('card'),
-        token: Type.String({ minLength: 5, maxLength: 128, pattern: '^tok_[A-Za-z0-9_]+$' }),
-      },
-      { additionalProperties: false },
-    ),
+    method: CardPaymentMethod,
   },
   { additionalProperties: false },
 );
