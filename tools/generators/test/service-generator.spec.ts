@@ -46,10 +46,11 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
   // buildApp, src/server.ts exporting start, and the feature in a folder of its own.
   const handWritten = { express: 'user-service', nest: 'order-service', fastify: 'payment-service' };
   for (const [name, framework] of generated) {
-    for (const [root, feature] of [
+    const shapes: [root: string, feature: string][] = [
       [join(workspace, 'apps', `${name}-service`), 'items'],
       [join(workspace, 'apps', handWritten[framework]), handWritten[framework].replace('-service', 's')],
-    ]) {
+    ];
+    for (const [root, feature] of shapes) {
       const src = (file: string) => readFileSync(join(root, 'src', file), 'utf8');
       expect(src('app.ts')).toMatch(/^export async function buildApp\(|^export function buildApp\(/m);
       expect(src('server.ts')).toMatch(/^export async function start\(environment: NodeJS\.ProcessEnv\)/m);
