@@ -652,6 +652,7 @@ interface Workload {
 const SUBNET_PREFIX = 20;
 const CLUSTER_URL = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::\d+)?(?:\/|$)/;
 
+/** A label selector as Kubernetes reads it: an empty or missing one selects everything. */
 const labelsMatch = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
   Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 
