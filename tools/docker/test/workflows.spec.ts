@@ -25,6 +25,17 @@ describe.each(['ci.yml', 'release.yml'])('.github/workflows/%s', (name) => {
   });
 });
 
+it('pins every action to a full commit SHA, its version in a comment (what Renovate keeps current)', () => {
+  const uses = ['ci.yml', 'release.yml'].flatMap((name) =>
+    workflow(name)
+      .split('\n')
+      .filter((line) => /^\s*(- )?uses:/.test(line))
+      .map((line) => line.replace(/^\s*(- )?uses:\s*/, '')),
+  );
+  expect(uses.length).toBeGreaterThan(10);
+  for (const use of uses) expect(use).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+});
+
 it('the validator rejects a broken workflow (so a pass means something)', () => {
   expect(
     validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps: nope\n').errors.length,
@@ -38,9 +49,9 @@ describe('the pull request workflow', () => {
   const ci = parse(workflow('ci.yml'));
   const steps = ci.jobs.affected.steps as { uses?: string; run?: string }[];
 
-  it('runs nx affected from the merge base found by nx-set-shas, charts and GitOps checks included', () => {
+  it('runs nx affected from where the change left main, charts and GitOps checks included', () => {
     expect(ci.on).toEqual({ pull_request: { branches: ['main'] } });
-    expect(steps.some((s) => s.uses?.startsWith('nrwl/nx-set-shas@'))).toBe(true);
+    expect(steps.some((s) => s.run === 'tools/docker/affected-base.sh merge-base "$GITHUB_BASE_REF"')).toBe(true);
     const affected = steps.find((s) => s.run?.includes('nx affected'))?.run ?? '';
     expect(affected).toMatch(/-t lint typecheck test build gitops-check --base="\$NX_BASE" --head="\$NX_HEAD"/);
     expect(affected).toMatch(/^tools\/postgres\/throwaway\.sh run -- /);
