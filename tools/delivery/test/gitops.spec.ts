@@ -42,7 +42,7 @@ describe('the GitOps system as ArgoCD would apply it', () => {
     expect(system.bootstrapProjects.map((o) => o.metadata.name)).toEqual(['platform-bootstrap', 'default']);
     const byName = Object.fromEntries(system.apps.map((a) => [a.name, a]));
     expect(byName['velero']?.notRendered).toMatch(
-      /^remote chart velero 10\.1\.3 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
+      /^remote chart velero 12\.0\.0 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
     );
     expect(byName['velero-schedules']?.objects.map((o) => o.metadata.name).sort()).toEqual([
       'backup-resource-policy',
