@@ -40,11 +40,14 @@ COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /workspace/dist/apps/${APP}/ ./
 # V8's code cache for the bundle, made here once by the user and with the V8 flags of CMD (Node
 # keys the cache by both), so a pod does not compile its 2-3 MB of JavaScript at every start
-# (docs/benchmarks: cold start).
+# (docs/benchmarks: cold start): with the --jitless the chart adds by default (libs/testing's
+# JITLESS), and without it.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN mkdir .compile-cache && chown 10001:10001 .compile-cache
 USER 10001:10001
-RUN SERVICE_PRELOAD_ONLY=1 node --no-maglev -e "require('./main.cjs')" && chmod -R a-w .compile-cache && test -n "$(ls -A .compile-cache)"
+RUN SERVICE_PRELOAD_ONLY=1 node --no-maglev -e "require('./main.cjs')" \
+ && SERVICE_PRELOAD_ONLY=1 NODE_OPTIONS=--jitless node --no-maglev -e "require('./main.cjs')" \
+ && chmod -R a-w .compile-cache && test "$(ls .compile-cache | wc -l)" -eq 2
 EXPOSE 8080
 # node directly, in exec form: it is PID 1 and receives SIGTERM itself. Why --no-maglev and no
 # source maps: libs/testing's builtServiceArgs, which everything that runs a built service shares.

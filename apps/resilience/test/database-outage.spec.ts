@@ -6,7 +6,9 @@ import {
   startNode,
   waitForHttp,
   WORKSPACE_ROOT,
+  BUILT_SERVICE_ENV,
   builtServiceArgs,
+  JITLESS,
   STARTUP_HOOK_TIMEOUT_MS,
 } from '@platform/testing';
 import { TestIdentity } from './identity';
@@ -31,6 +33,9 @@ async function startService(name: string, env: Record<string, string> = {}) {
   const dist = join(WORKSPACE_ROOT, 'dist/apps', name);
   children[name] = startNode(builtServiceArgs(dist), {
     env: {
+      ...BUILT_SERVICE_ENV,
+      // On PostgreSQL: V8 as the chart runs the pods.
+      NODE_OPTIONS: JITLESS,
       PATH: process.env['PATH'],
       PORT: String(servicePort),
       HOST: '127.0.0.1',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PERSON_SCOPES, PLATFORM_AUDIENCE } from '@platform/auth';
 import { type RunningStack, startStack } from '@platform/local-stack';
-import { freePort, WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
+import { freePort, JITLESS, WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import pg from 'pg';
 
 // About a minute of mixed traffic through the edge, every service logging every request at debug,
@@ -79,7 +79,7 @@ beforeAll(async () => {
     edgePort: 0,
     dataRoot,
     databaseUrls,
-    env: { LOG_LEVEL: 'debug', NODE_OPTIONS: '--max-old-space-size=64 --max-semi-space-size=2' },
+    env: { LOG_LEVEL: 'debug', NODE_OPTIONS: `${JITLESS} --max-old-space-size=64 --max-semi-space-size=2` },
     keepLines: 50,
     onLine: (service, line) => {
       logLines++;

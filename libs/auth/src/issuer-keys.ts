@@ -1,3 +1,5 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
 /** The issuer's keys could not be fetched, and none cached fits the token. */
@@ -30,15 +32,47 @@ export interface IssuerKeysOptions {
 
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 
-async function fetchJson(url: URL, timeoutMs: number): Promise<unknown> {
-  const response = await fetch(url, {
-    headers: { accept: 'application/json' },
-    signal: AbortSignal.timeout(timeoutMs),
+/**
+ * GET a JSON document with node:http(s), not `fetch`: the services run in V8 lite mode, `--jitless`
+ * (docs/benchmarks), where `fetch`'s HTTP parser (WebAssembly) does not exist. The body is
+ * refused past MAX_DOCUMENT_BYTES while it streams, so a hostile issuer cannot fill the heap.
+ */
+function fetchJson(url: URL, timeoutMs: number): Promise<unknown> {
+  const get = url.protocol === 'https:' ? httpsGet : httpGet;
+  return new Promise<unknown>((resolve, reject) => {
+    const request = get(url, { headers: { accept: 'application/json' } }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`${url.href} answered ${response.statusCode}`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > MAX_DOCUMENT_BYTES) {
+          request.destroy(new Error(`${url.href} sent more than ${MAX_DOCUMENT_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+        } catch (error) {
+          reject(new Error(`${url.href} sent no JSON`, { cause: error }));
+        }
+      });
+      response.on('error', reject);
+    });
+    // The whole exchange, not each read: a trickle of bytes cannot hold it open.
+    const deadline = setTimeout(
+      () => request.destroy(new Error(`${url.href} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    request.on('close', () => clearTimeout(deadline));
+    request.on('error', reject);
   });
-  if (!response.ok) throw new Error(`${url.href} answered ${response.status}`);
-  const text = await response.text();
-  if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`${url.href} sent more than ${MAX_DOCUMENT_BYTES} bytes`);
-  return JSON.parse(text) as unknown;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -142,11 +142,14 @@ export interface DocumentOptions {
 /**
  * The OpenAPI 3.1 document of an API, from the operations its routes are registered from: every
  * operation, parameter, header, status code and schema, with problem details as one shared schema.
- * Deterministic (operations and keys in a stable order), so a committed copy can be diffed.
+ * Deterministic (operations and keys in a stable order), so a committed copy can be diffed: the
+ * order is by code point, the same on every machine (and a service never loads ICU's collation
+ * data, a few MiB of its memory, just to sort its own paths at start-up).
  */
 export function openApiDocument({ info, operations, bearerDescription }: DocumentOptions): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of [...operations].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))) {
+  const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  for (const op of [...operations].sort((a, b) => byCodePoint(a.path, b.path) || byCodePoint(a.method, b.method))) {
     const item = (paths[op.path] ??= {});
     if (item[op.method] !== undefined) throw new Error(`Two operations for ${op.method.toUpperCase()} ${op.path}`);
     item[op.method] = operationObject(op);

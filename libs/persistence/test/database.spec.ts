@@ -99,6 +99,20 @@ describe.each(testEngines())('database on %s', (engine) => {
 });
 
 describe('embedded engine', () => {
+  it('refuses to open under --jitless (no WebAssembly) with one line saying what to do', async () => {
+    const global = globalThis as unknown as Record<string, unknown>;
+    const webAssembly = global['WebAssembly'];
+    // As under `node --jitless`, which the pods run with (the chart's nodeJitless).
+    Reflect.deleteProperty(global, 'WebAssembly');
+    try {
+      await expect(openDatabase({})).rejects.toThrow(
+        /^The embedded database \(no DATABASE_URL\) is PostgreSQL compiled to WebAssembly, which --jitless turns off: set DATABASE_URL, or run without --jitless$/,
+      );
+    } finally {
+      global['WebAssembly'] = webAssembly;
+    }
+  });
+
   it('keeps its data across a restart in its folder', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pglite-'));
     try {

@@ -2,6 +2,7 @@ export { bundleForNode, testBundlePath, WORKSPACE_ROOT } from './bundle';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 export {
   BUILT_SERVICE_ENV,
+  JITLESS,
   builtServiceArgs,
   freePort,
   SERVICE_READY_TIMEOUT_MS,

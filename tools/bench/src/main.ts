@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningStack, SERVICES, startStack, workspaceFile } from '@platform/local-stack';
-import { BUILT_SERVICE_ENV, builtServiceArgs, freePort, startNode, waitForHttp } from '@platform/testing';
+import { BUILT_SERVICE_ENV, builtServiceArgs, freePort, JITLESS, startNode, waitForHttp } from '@platform/testing';
 import { PRELOAD_ONLY } from '@platform/runtime';
 import pg from 'pg';
 import { PERSON_SCOPES, PLATFORM_AUDIENCE, serviceAccountName } from '@platform/auth';
@@ -225,6 +225,7 @@ function environment(mode: Mode, sinkUrl: string): Record<string, string> {
         ...PRODUCTION_SAMPLER,
       };
     case 'production':
+    case 'production-jit':
       return { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, ...PRODUCTION_SAMPLER };
     case 'otlp-down':
       // The collector is down and every trace is sampled: the worst case for memory.
@@ -259,8 +260,18 @@ async function startModeStack(bench: Bench, mode: Mode): Promise<ModeStack> {
     dataRoot,
     databaseUrls: await bench.database.databases(mode.replace('-', '_')),
     env: environment(mode, bench.sinkUrl),
-    // Each service with its own chart's V8 memory flags.
-    serviceEnv: Object.fromEntries(BENCHED.map((s) => [s, { NODE_OPTIONS: bench.nodeOptions[s] }])),
+    // Each service with its own chart's V8 flags (production-jit: as with `nodeJitless: false`).
+    serviceEnv: Object.fromEntries(
+      BENCHED.map((s) => [
+        s,
+        {
+          NODE_OPTIONS:
+            mode === 'production-jit'
+              ? bench.nodeOptions[s].replace(/(^|\s)--jitless(?=\s|$)/, '').trim()
+              : bench.nodeOptions[s],
+        },
+      ]),
+    ),
     keepLines: 20,
     onReady: (service, child) => (coldStartCpuSeconds[service] = processStats(child.child.pid as number).cpuSeconds),
   });
@@ -334,9 +345,11 @@ async function coldStarts(bench: Bench, service: ServiceName, databaseUrl: strin
   const dist = join(ROOT, 'dist/apps', service);
   const flags = builtServiceArgs(dist).slice(0, -1);
   const cache = mkdtempSync(join(tmpdir(), `bench-compile-cache-${service}-`));
-  execFileSync(process.execPath, [...flags, '-e', `require(${JSON.stringify(join(dist, 'main.cjs'))})`], {
-    env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: cache, [PRELOAD_ONLY]: '1' },
-  });
+  // Both caches the image build makes: as the image runs it, and with the chart's --jitless.
+  for (const nodeOptions of ['', JITLESS])
+    execFileSync(process.execPath, [...flags, '-e', `require(${JSON.stringify(join(dist, 'main.cjs'))})`], {
+      env: { PATH: process.env['PATH'], NODE_OPTIONS: nodeOptions, NODE_COMPILE_CACHE: cache, [PRELOAD_ONLY]: '1' },
+    });
   const once = async (extraEnv: Record<string, string>) => {
     const port = await freePort();
     const child = startNode(builtServiceArgs(dist), {
@@ -396,14 +409,16 @@ async function main(): Promise<void> {
     }
 
     // What telemetry costs: five stacks side by side, reads interleaved.
-    const compared: Mode[] = ['off', 'metrics', 'logs', 'tracing', 'production'];
+    const compared: Mode[] = ['off', 'metrics', 'logs', 'tracing', 'production', 'production-jit'];
     const stacks: ModeStack[] = [];
     for (const mode of compared) stacks.push(await startModeStack(bench, mode));
     const production = stacks.find((m) => m.mode === 'production') as ModeStack;
+    const jit = stacks.find((m) => m.mode === 'production-jit') as ModeStack;
     for (const service of BENCHED) {
       log(`  ${service}: reads, ${compared.join(' / ')} interleaved`);
       for (const [mode, result] of await interleavedReads(stacks, service)) runs[service].reads[mode] = result;
       runs[service].coldStartInStackCpuSeconds = production.coldStartCpuSeconds[service];
+      runs[service].peakRssReadsBytes = { production: peakRss(production, service), jit: peakRss(jit, service) };
     }
     for (const service of BENCHED) {
       log(`  ${service}: writes, and both through the edge (production)`);

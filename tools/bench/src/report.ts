@@ -5,8 +5,11 @@ import type { LoadResult } from './measure';
 export const BENCHED = ['user-service', 'order-service', 'payment-service'] as const;
 export type ServiceName = (typeof BENCHED)[number];
 
-/** The stacks the benchmark runs: all telemetry off, one kind on at a time, production, and the collector down. */
-export type Mode = 'off' | 'metrics' | 'logs' | 'tracing' | 'production' | 'otlp-down';
+/**
+ * The stacks the benchmark runs: all telemetry off, one kind on at a time, production, production
+ * with V8's compilers (the chart's `nodeJitless: false`), and the collector down.
+ */
+export type Mode = 'off' | 'metrics' | 'logs' | 'tracing' | 'production' | 'production-jit' | 'otlp-down';
 
 /** A read load, with the service's CPU time per request over it (interleaved modes only). */
 export type ReadResult = LoadResult & { readonly cpuMicrosecondsPerRequest?: number };
@@ -20,6 +23,8 @@ export interface ServiceRuns {
   writeEdge?: LoadResult;
   /** VmHWM over the production stack's whole run (reads, writes, edge). */
   peakRssBytes?: number;
+  /** VmHWM after the interleaved reads, in production and production-jit: the JIT's memory. */
+  peakRssReadsBytes?: { production: number; jit: number };
   /** VmHWM with the collector down and every trace sampled. */
   peakRssOtlpDownBytes?: number;
   /** CPU from exec to ready, the service alone on a migrated database (mean of several starts). */
@@ -147,9 +152,28 @@ export function renderReport(report: BenchReport): string {
   }
   out.push('');
 
+  out.push('## With V8’s compilers (`nodeJitless: false`)', '');
+  out.push(
+    "The pods run `--jitless` by default (the chart's `nodeJitless`): V8 interprets bytecode, with no compiled code and no compilation memory. What that trade is worth, measured in the same interleaved reads: production settings with and without it.",
+    '',
+  );
+  out.push(
+    '| service | req/s, --jitless / JIT | CPU per request, --jitless / JIT | peak RSS over the reads, --jitless / JIT |',
+  );
+  out.push('|---|---|---|---|');
+  for (const service of BENCHED) {
+    const runs = report.runs[service];
+    const [jitless, jit] = [runs.reads.production, runs.reads['production-jit']];
+    out.push(
+      `| ${service} | ${jitless?.requestsPerSecond ?? '–'} / ${jit?.requestsPerSecond ?? '–'} | ${fmt(jitless?.cpuMicrosecondsPerRequest)} / ${fmt(jit?.cpuMicrosecondsPerRequest)} µs ` +
+        `| ${fmt((runs.peakRssReadsBytes?.production ?? NaN) / MiB)} / ${fmt((runs.peakRssReadsBytes?.jit ?? NaN) / MiB)} MiB |`,
+    );
+  }
+  out.push('');
+
   out.push('## Cold start and the compile cache', '');
   out.push(
-    "CPU seconds from exec to ready. The image build runs the bundle once with the flags of its `CMD` to fill `NODE_COMPILE_CACHE`, so a pod starts from V8's code cache instead of compiling its JavaScript.",
+    "CPU seconds from exec to ready. The image build runs the bundle with the flags of its `CMD`, with and without `--jitless`, to fill `NODE_COMPILE_CACHE` (V8 keys the cache by its flags), so a pod starts from V8's code cache instead of compiling its JavaScript.",
     '',
   );
   out.push(

@@ -74,6 +74,22 @@ describe.each(charts)('%s', (chart) => {
     expect(explained).toContain('cidr: 10.0.0.0/16');
   });
 
+  it('trusts a private CA for its issuers only when given one: mounted from a ConfigMap, named in NODE_EXTRA_CA_CERTS', () => {
+    const render = (...set: string[]) =>
+      execFileSync(helmBinary(), ['template', 'x', dir, ...set.flatMap((s) => ['--set', s])], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    expect(render()).not.toMatch(/NODE_EXTRA_CA_CERTS|ca-bundle/);
+    const trusting = render('identity.caBundle.configMap=kube-root-ca.crt');
+    expect(trusting).toMatch(/- name: NODE_EXTRA_CA_CERTS\n\s+value: "\/var\/run\/secrets\/platform\/ca\/ca\.crt"/);
+    expect(trusting).toMatch(/- name: ca-bundle\n\s+mountPath: \/var\/run\/secrets\/platform\/ca\n\s+readOnly: true/);
+    expect(trusting).toMatch(
+      /- name: ca-bundle\n\s+configMap:\n\s+name: kube-root-ca\.crt\n\s+items:\n\s+- key: ca\.crt\n\s+path: ca\.crt/,
+    );
+    expect(() => render('identity.caBundle.configMap=Not_A_Name')).toThrow(/caBundle\/configMap/);
+  });
+
   it('renders with default and environment values into objects that pass the Kubernetes schemas and every platform policy', async () => {
     const reports = await checkChart(dir);
     expect(reports.length).toBeGreaterThanOrEqual(2);
@@ -119,8 +135,7 @@ describe.each(charts)('%s', (chart) => {
     };
     expect(container.resources).toEqual({
       requests: { cpu: '50m', memory: '64Mi' },
-      // order-service needs more than 128Mi at its measured peak (docs/benchmarks).
-      limits: { cpu: '100m', memory: basename(dir) === 'order-service' ? '160Mi' : '128Mi' },
+      limits: { cpu: '100m', memory: '128Mi' },
     });
     expect(container.env.find((e) => e.name === 'DATABASE_URL')?.valueFrom).toEqual({
       secretKeyRef: { name: expect.stringMatching(/-db$/), key: 'url' },

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, TestIssuer } from '@platform/auth/testing';
@@ -8,6 +18,7 @@ import { PRELOAD_ONLY } from '@platform/runtime';
 import {
   BUILT_SERVICE_ENV,
   builtServiceArgs,
+  JITLESS,
   freePort,
   startNode,
   waitForHttp,
@@ -56,6 +67,10 @@ describe('the Dockerfile', () => {
       /^RUN SERVICE_PRELOAD_ONLY=1 node (.*) -e "require\('\.\/main\.cjs'\)"/m.exec(runtimeStage)?.slice(1) ?? [];
     expect(PRELOAD_ONLY).toBe('SERVICE_PRELOAD_ONLY');
     expect(flags?.split(' ')).toEqual(builtServiceArgs('.').slice(0, -1));
+    // And with the --jitless the chart adds (V8 keys the cache by its flags: a cache of its own).
+    expect(runtimeStage).toContain(
+      `&& SERVICE_PRELOAD_ONLY=1 NODE_OPTIONS=${JITLESS} node ${flags} -e "require('./main.cjs')"`,
+    );
   });
 
   it('keeps the build context small', () => {
@@ -156,11 +171,20 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
     const compileCache = join(app, '.compile-cache');
     mkdirSync(compileCache);
     if (asRoot) chownSync(compileCache, 65534, 65534);
-    execFileSync(node, [...builtServiceArgs('.').slice(0, -1), '-e', "require('./main.cjs')"], {
-      cwd: app,
-      ...user,
-      env: { PATH: process.env['PATH'], NODE_COMPILE_CACHE: compileCache, [PRELOAD_ONLY]: '1' },
-    });
+    // As the Dockerfile: as the image runs it, and with the --jitless the chart adds.
+    for (const nodeOptions of ['', JITLESS])
+      execFileSync(node, [...builtServiceArgs('.').slice(0, -1), '-e', "require('./main.cjs')"], {
+        cwd: app,
+        ...user,
+        env: {
+          ...BUILT_SERVICE_ENV,
+          NODE_OPTIONS: nodeOptions,
+          PATH: process.env['PATH'],
+          NODE_COMPILE_CACHE: compileCache,
+          [PRELOAD_ONLY]: '1',
+        },
+      });
+    expect(readdirSync(compileCache)).toHaveLength(2);
     sizes[service] = Number(execFileSync('du', ['-sb', app], { encoding: 'utf8' }).split('\t')[0]);
     execFileSync('chmod', ['-R', 'a-w,a+rX', app]);
 
@@ -173,6 +197,8 @@ describe.each(services)('the runtime folder of %s', (service, apiCall) => {
       ...user,
       env: {
         ...BUILT_SERVICE_ENV,
+        // On PostgreSQL as the chart runs it (the embedded engine needs the JIT: WebAssembly).
+        ...(database?.url === undefined ? {} : { NODE_OPTIONS: JITLESS }),
         PATH: process.env['PATH'],
         NODE_ENV: 'production',
         PORT: String(port),

@@ -98,7 +98,7 @@ spec:
             - name: SHUTDOWN_DRAIN_TIMEOUT_MS
               value: {{ $values.shutdown.drainTimeoutMs | quote }}
             - name: NODE_OPTIONS
-              value: {{ printf "--max-old-space-size=%d --max-semi-space-size=%d" (int $values.nodeMaxOldSpaceMiB) (int $values.nodeMaxSemiSpaceMiB) | quote }}
+              value: {{ printf "%s--max-old-space-size=%d --max-semi-space-size=%d" (ternary "--jitless " "" $values.nodeJitless) (int $values.nodeMaxOldSpaceMiB) (int $values.nodeMaxSemiSpaceMiB) | quote }}
             - name: DATABASE_URL
               valueFrom:
                 secretKeyRef:
@@ -122,6 +122,10 @@ spec:
               value: {{ include "platform-service.name" $ | quote }}
             - name: WORKLOAD_ALLOWED_CALLERS
               value: {{ join "," .allowedCallers | quote }}
+            {{- if .caBundle.configMap }}
+            - name: NODE_EXTRA_CA_CERTS
+              value: {{ printf "%s/%s" (include "platform-service.caBundlePath" $) .caBundle.key | quote }}
+            {{- end }}
             {{- end }}
             {{- with $values.tracing }}
             {{- if .otlpEndpoint }}
@@ -193,10 +197,25 @@ spec:
               mountPath: {{ include "platform-service.tokensPath" $ }}
               readOnly: true
             {{- end }}
+            {{- if $values.identity.caBundle.configMap }}
+            - name: ca-bundle
+              mountPath: {{ include "platform-service.caBundlePath" $ }}
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with $values.identity.caBundle }}
+        {{- if .configMap }}
+        - name: ca-bundle
+          configMap:
+            name: {{ .configMap }}
+            items:
+              - key: {{ .key }}
+                path: {{ .key }}
+        {{- end }}
+        {{- end }}
         {{- with $values.dependencies }}
         # One token per service called, each for that service's audience (the API token stays unmounted).
         - name: workload-tokens

@@ -63,3 +63,8 @@ Where the projected service-account tokens for the services this one calls are m
 {{- define "platform-service.tokensPath" -}}
 /var/run/secrets/platform/tokens
 {{- end -}}
+
+{{/* Where the CA certificates of identity.caBundle are mounted. */}}
+{{- define "platform-service.caBundlePath" -}}
+/var/run/secrets/platform/ca
+{{- end -}}
