@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '@platform/testing';
@@ -18,15 +18,18 @@ const { setImageTags } = require('../set-image-tags.cjs') as {
 };
 
 const workflow = (name: string) => readFileSync(join(WORKSPACE_ROOT, '.github/workflows', name), 'utf8');
+const WORKFLOWS = readdirSync(join(WORKSPACE_ROOT, '.github/workflows')).filter((f) => f.endsWith('.yml'));
 
-describe.each(['ci.yml', 'release.yml'])('.github/workflows/%s', (name) => {
+it('knows every workflow', () => expect(WORKFLOWS.sort()).toEqual(['ci.yml', 'cluster-smoke.yml', 'release.yml']));
+
+describe.each(WORKFLOWS)('.github/workflows/%s', (name) => {
   it('is a valid GitHub Actions workflow (SchemaStore schema, via action-validator)', () => {
     expect(validateWorkflow(workflow(name)).errors).toEqual([]);
   });
 });
 
 it('pins every action to a full commit SHA, its version in a comment (what Renovate keeps current)', () => {
-  const uses = ['ci.yml', 'release.yml'].flatMap((name) =>
+  const uses = WORKFLOWS.flatMap((name) =>
     workflow(name)
       .split('\n')
       .filter((line) => /^\s*(- )?uses:/.test(line))
@@ -34,6 +37,35 @@ it('pins every action to a full commit SHA, its version in a comment (what Renov
   );
   expect(uses.length).toBeGreaterThan(10);
   for (const use of uses) expect(use).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+});
+
+describe('the cluster smoke test', () => {
+  const smoke = parse(workflow('cluster-smoke.yml'));
+  const steps = smoke.jobs.kind.steps as { name?: string; run?: string; if?: string; 'timeout-minutes'?: number }[];
+
+  it('runs on pull requests that change what the cluster runs, reading the repository only', () => {
+    expect(smoke.on.pull_request.paths).toEqual(
+      expect.arrayContaining(['apps/**', 'libs/**', 'deploy/**', 'tools/smoke/**', 'Dockerfile', 'package-lock.json']),
+    );
+    expect(smoke.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('is bounded in time: the job and every long step', () => {
+    expect(smoke.jobs.kind['timeout-minutes']).toBeLessThanOrEqual(45);
+    for (const step of steps.filter((s) => /docker build|kind create|kind\.sh (up|journey)/.test(s.run ?? '')))
+      expect(step['timeout-minutes']).toBeGreaterThan(0);
+  });
+
+  it('builds the release’s images, deploys, runs the journeys, explains a failure and always tears down', () => {
+    const runs = steps.map((s) => s.run ?? '');
+    const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
+    expect(at(/docker build --build-arg APP="\$service" -t "platform\/\$service:smoke" \./)).toBeGreaterThan(-1);
+    expect(at(/go install sigs\.k8s\.io\/kind@v\d+\.\d+\.\d+\n/)).toBeGreaterThan(at(/docker build/));
+    expect(at(/^tools\/smoke\/kind\.sh up$/)).toBeGreaterThan(at(/kind create cluster/));
+    expect(at(/^tools\/smoke\/kind\.sh journey$/)).toBeGreaterThan(at(/kind\.sh up/));
+    expect(steps.find((s) => s.run === 'tools/smoke/kind.sh diagnose')?.if).toBe('failure()');
+    expect(steps.find((s) => s.run?.includes('kind.sh down'))?.if).toBe('always()');
+  });
 });
 
 it('the validator rejects a broken workflow (so a pass means something)', () => {

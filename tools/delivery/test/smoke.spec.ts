@@ -1,0 +1,89 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { type KubeObject, renderChart } from '../src/helm';
+import { schemaFindings } from '../src/kubernetes-schema';
+
+// The kind smoke test (tools/smoke, .github/workflows/cluster-smoke.yml) cannot run here: no
+// cluster, no container engine. What can be proven offline is: its script parses and bounds every
+// wait, its values render each chart into objects the Kubernetes schemas accept and that trust the
+// cluster CA, and its PostgreSQL has the databases the script's Secrets name.
+const ROOT = join(__dirname, '../../..');
+const SMOKE = join(ROOT, 'tools/smoke');
+const SERVICES = ['user-service', 'order-service', 'payment-service'] as const;
+const script = readFileSync(join(SMOKE, 'kind.sh'), 'utf8');
+
+type Container = {
+  name: string;
+  image: string;
+  imagePullPolicy: string;
+  env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
+};
+const deployment = (objects: KubeObject[]) => {
+  const found = objects.find((o) => o.kind === 'Deployment') as
+    (KubeObject & { spec: { replicas: number; template: { spec: { containers: Container[] } } } }) | undefined;
+  if (found === undefined) throw new Error('no Deployment rendered');
+  return found;
+};
+
+it('kind.sh is valid bash, and every wait in it is bounded', () => {
+  expect(() => execFileSync('bash', ['-n', join(SMOKE, 'kind.sh')])).not.toThrow();
+  expect(script).toMatch(/^set -euo pipefail$/m);
+  for (const line of script.split('\n').filter((l) => /rollout status|--wait\b/.test(l)))
+    expect(line).toMatch(/--timeout[ =]\d+[ms]/);
+  for (const call of script.match(/^\s+wait_for .*/gm) ?? []) expect(call).toMatch(/^\s+wait_for \d+ /);
+  expect(script).toMatch(/timeout \d+ npx jest/);
+});
+
+describe.each(SERVICES)('%s with the smoke values', (service) => {
+  let objects: KubeObject[];
+  beforeAll(async () => {
+    objects = await renderChart(join(ROOT, 'deploy/charts', service), {
+      releaseName: service,
+      namespace: service,
+      valueFiles: ['../../../tools/smoke/values-kind.yaml'],
+      // What kind.sh sets for each release.
+      set: {
+        'image.repository': `platform/${service}`,
+        'identity.oidcIssuerUrl': 'https://172.18.0.1:8443/auth',
+        'identity.workloadIssuerUrl': 'https://kubernetes.default.svc.cluster.local',
+      },
+    });
+  });
+
+  it('renders objects the Kubernetes schemas accept', () => {
+    expect(objects.flatMap((o) => schemaFindings(o).map((m) => `${o.kind}/${o.metadata.name}: ${m}`))).toEqual([]);
+  });
+
+  it('runs the image the workflow built and loaded, never pulled, trusting the cluster CA for both issuers', () => {
+    const { spec } = deployment(objects);
+    const container = spec.template.spec.containers[0] as Container;
+    expect(container.image).toBe(`platform/${service}:smoke`);
+    expect(container.imagePullPolicy).toBe('Never');
+    expect(spec.replicas).toBe(1);
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    expect(env['NODE_EXTRA_CA_CERTS']).toBe('/var/run/secrets/platform/ca/ca.crt');
+    expect(env['OIDC_ISSUER_URL']).toBe('https://172.18.0.1:8443/auth');
+    expect(JSON.stringify(objects)).toContain('"name":"kube-root-ca.crt"');
+  });
+
+  it('uses the database Secret kind.sh creates, for a database the smoke PostgreSQL makes', () => {
+    const container = deployment(objects).spec.template.spec.containers[0] as Container;
+    const ref = container.env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
+    expect(ref).toEqual({ name: `${service}-db`, key: 'url' });
+    expect(script).toContain('create secret generic "${service}-db"');
+    expect(script).toContain('--from-literal=url=');
+    expect(readFileSync(join(SMOKE, 'postgres.yaml'), 'utf8')).toContain(
+      `CREATE DATABASE ${service.replace(/-/g, '_')};`,
+    );
+  });
+});
+
+it('the smoke PostgreSQL passes the Kubernetes schemas', () => {
+  const objects = parseAllDocuments(readFileSync(join(SMOKE, 'postgres.yaml'), 'utf8')).map(
+    (d) => d.toJS() as KubeObject,
+  );
+  expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'ConfigMap', 'Deployment', 'Service']);
+  expect(objects.flatMap((o) => schemaFindings(o))).toEqual([]);
+});
