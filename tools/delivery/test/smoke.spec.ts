@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type KubeObject, renderChart } from '../src/helm';
@@ -27,8 +27,9 @@ const deployment = (objects: KubeObject[]) => {
   return found;
 };
 
-it('kind.sh is valid bash, and every wait in it is bounded', () => {
+it('kind.sh is valid, executable bash (the workflow runs it directly), and every wait in it is bounded', () => {
   expect(() => execFileSync('bash', ['-n', join(SMOKE, 'kind.sh')])).not.toThrow();
+  expect(statSync(join(SMOKE, 'kind.sh')).mode & 0o111).toBe(0o111);
   expect(script).toMatch(/^set -euo pipefail$/m);
   for (const line of script.split('\n').filter((l) => /rollout status|--wait\b/.test(l)))
     expect(line).toMatch(/--timeout[ =]\d+[ms]/);
