@@ -79,6 +79,13 @@ export const keeps = (runs: ServiceRuns, mode: Mode): number =>
 export const peakMiB = (runs: ServiceRuns): number =>
   Math.max(runs.peakRssBytes ?? NaN, runs.peakRssOtlpDownBytes ?? NaN) / MiB;
 
+/** A Markdown table: the header's cells, then one row of cells each. */
+const table = (header: readonly string[], rows: readonly (readonly string[])[]): string[] => [
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---|').join('')}`,
+  ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+];
+
 export function renderReport(report: BenchReport): string {
   const out: string[] = [];
   const { settings } = report;
@@ -141,16 +148,23 @@ export function renderReport(report: BenchReport): string {
 
   out.push('## Memory budget', '');
   out.push('What each pod is given (its chart, production values) beside what it used.', '');
-  out.push('| service | memory limit | NODE_OPTIONS | peak RSS | headroom under the limit |');
-  out.push('|---|---|---|---|---|');
-  for (const service of BENCHED) {
-    const budget = report.budgets[service];
-    const peak = peakMiB(report.runs[service]);
-    out.push(
-      `| ${service} | ${fmt(budget.memoryLimitMiB)} MiB | \`${budget.nodeOptions}\` | ${fmt(peak)} MiB | ${pct(1 - peak / budget.memoryLimitMiB)} |`,
-    );
-  }
-  out.push('');
+  out.push(
+    ...table(
+      ['service', 'memory limit', 'NODE_OPTIONS', 'peak RSS', 'headroom under the limit'],
+      BENCHED.map((service) => {
+        const budget = report.budgets[service];
+        const peak = peakMiB(report.runs[service]);
+        return [
+          service,
+          `${fmt(budget.memoryLimitMiB)} MiB`,
+          `\`${budget.nodeOptions}\``,
+          `${fmt(peak)} MiB`,
+          pct(1 - peak / budget.memoryLimitMiB),
+        ];
+      }),
+    ),
+    '',
+  );
 
   out.push('## With V8’s compilers (`nodeJitless: false`)', '');
   out.push(
@@ -158,18 +172,26 @@ export function renderReport(report: BenchReport): string {
     '',
   );
   out.push(
-    '| service | req/s, --jitless / JIT | CPU per request, --jitless / JIT | peak RSS over the reads, --jitless / JIT |',
+    ...table(
+      [
+        'service',
+        'req/s, --jitless / JIT',
+        'CPU per request, --jitless / JIT',
+        'peak RSS over the reads, --jitless / JIT',
+      ],
+      BENCHED.map((service) => {
+        const runs = report.runs[service];
+        const [jitless, jit] = [runs.reads.production, runs.reads['production-jit']];
+        return [
+          service,
+          `${jitless?.requestsPerSecond ?? '–'} / ${jit?.requestsPerSecond ?? '–'}`,
+          `${fmt(jitless?.cpuMicrosecondsPerRequest)} / ${fmt(jit?.cpuMicrosecondsPerRequest)} µs`,
+          `${fmt((runs.peakRssReadsBytes?.production ?? NaN) / MiB)} / ${fmt((runs.peakRssReadsBytes?.jit ?? NaN) / MiB)} MiB`,
+        ];
+      }),
+    ),
+    '',
   );
-  out.push('|---|---|---|---|');
-  for (const service of BENCHED) {
-    const runs = report.runs[service];
-    const [jitless, jit] = [runs.reads.production, runs.reads['production-jit']];
-    out.push(
-      `| ${service} | ${jitless?.requestsPerSecond ?? '–'} / ${jit?.requestsPerSecond ?? '–'} | ${fmt(jitless?.cpuMicrosecondsPerRequest)} / ${fmt(jit?.cpuMicrosecondsPerRequest)} µs ` +
-        `| ${fmt((runs.peakRssReadsBytes?.production ?? NaN) / MiB)} / ${fmt((runs.peakRssReadsBytes?.jit ?? NaN) / MiB)} MiB |`,
-    );
-  }
-  out.push('');
 
   out.push('## Cold start and the compile cache', '');
   out.push(
@@ -177,16 +199,25 @@ export function renderReport(report: BenchReport): string {
     '',
   );
   out.push(
-    "| service | without the cache | with the image's cache | in the stack (all services starting at once, new databases) |",
+    ...table(
+      [
+        'service',
+        'without the cache',
+        "with the image's cache",
+        'in the stack (all services starting at once, new databases)',
+      ],
+      BENCHED.map((service) => {
+        const runs = report.runs[service];
+        return [
+          service,
+          `${fmt(runs.coldStart?.withoutCacheCpuSeconds, 2)} s`,
+          `${fmt(runs.coldStart?.imageCpuSeconds, 2)} s`,
+          `${fmt(runs.coldStartInStackCpuSeconds, 2)} s`,
+        ];
+      }),
+    ),
+    '',
   );
-  out.push('|---|---|---|---|');
-  for (const service of BENCHED) {
-    const runs = report.runs[service];
-    out.push(
-      `| ${service} | ${fmt(runs.coldStart?.withoutCacheCpuSeconds, 2)} s | ${fmt(runs.coldStart?.imageCpuSeconds, 2)} s | ${fmt(runs.coldStartInStackCpuSeconds, 2)} s |`,
-    );
-  }
-  out.push('');
 
   out.push('## Where the cost goes', '');
   out.push(
