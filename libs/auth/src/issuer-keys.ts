@@ -33,9 +33,10 @@ export interface IssuerKeysOptions {
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 
 /**
- * GET a JSON document with node:http(s), not `fetch`: the services run in V8 lite mode, `--jitless`
- * (docs/benchmarks), where `fetch`'s HTTP parser (WebAssembly) does not exist. The body is
- * refused past MAX_DOCUMENT_BYTES while it streams, so a hostile issuer cannot fill the heap.
+ * GET a JSON document with node:http(s), not `fetch`: the pods run `--jitless` (the chart's
+ * nodeJitless), where `fetch`'s HTTP parser (WebAssembly) does not exist, and loading it cost each
+ * service 12-15 MiB anyway (docs/benchmarks). The body is refused past MAX_DOCUMENT_BYTES while it
+ * streams, so a hostile issuer cannot fill the heap.
  */
 function fetchJson(url: URL, timeoutMs: number): Promise<unknown> {
   const get = url.protocol === 'https:' ? httpsGet : httpGet;
