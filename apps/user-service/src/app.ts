@@ -17,7 +17,7 @@ export function buildApp({ runtime, auth, users }: AppDependencies): Express {
   const app = express();
   const platform = expressPlatform(runtime, { bodyLimitBytes: 100 * 1024, api, auth });
   platform.before(app);
-  app.use(usersRouter(users));
+  app.use(usersRouter(platform.router(), users));
   platform.after(app);
   return app;
 }

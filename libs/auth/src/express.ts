@@ -1,35 +1,22 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
-import { type AccessOf, authorize } from './access';
+import { type Access, admit, markAccessCheck } from './access';
 import type { Authenticator } from './authenticator';
-import { setPrincipal } from './principal';
 
 /**
- * Express middleware: a request for an operation that needs a bearer token is authenticated and
- * authorized before its body is read; its principal is then `principalOf(req)`. Failures go to
- * the app's error handler as problems (401, 403, 503).
+ * Express middleware for one route's handler chain: the request is authenticated and authorized
+ * for the operation's `access` before anything else of the route runs (its body is not read yet);
+ * its principal is then `principalOf(req)`. Failures go to the app's error handler as problems
+ * (400, 401, 403, 503).
  */
-export function bearerAuth(authenticator: Authenticator, accessOf: AccessOf): RequestHandler {
-  return (req, _res, next) => {
-    const access = accessOf(req.method, req.path);
-    if (access === undefined) {
-      next();
-      return;
-    }
+export function requireAccess(authenticator: Authenticator, access: Access): RequestHandler {
+  const check: RequestHandler = (req, _res, next) => {
     // The request's async context (its trace) goes on after the keys have been fetched.
     const resume = AsyncResource.bind(next);
-    authenticator.authenticate(req.headers.authorization).then(
-      (principal) => {
-        try {
-          authorize(principal, access);
-        } catch (error) {
-          resume(error);
-          return;
-        }
-        setPrincipal(req, principal);
-        resume();
-      },
+    admit(authenticator, access, req).then(
+      () => resume(),
       (error: unknown) => resume(error),
     );
   };
+  return markAccessCheck(check, access);
 }

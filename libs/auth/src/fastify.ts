@@ -1,29 +1,34 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { type AccessOf, authorize } from './access';
+import { type Access, admit, markAccessCheck } from './access';
 import type { Authenticator } from './authenticator';
-import { setPrincipal } from './principal';
 
-export interface BearerAuthOptions {
-  readonly authenticator: Authenticator;
-  /** The access an operation needs, from a request's method and path; undefined when it is open. */
-  readonly accessOf: AccessOf;
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What the routes' `requireAccess` hooks verify bearer tokens with (the `authentication` plugin). */
+    platformAuthenticator: Authenticator | null;
+  }
 }
 
-/**
- * A request for an operation that needs a bearer token is authenticated and authorized in
- * `onRequest`, before its body is read; its principal is then `principalOf(request.raw)`.
- * Failures are problems (401, 403, 503) for the app's error handler.
- */
-export const bearerAuth = fp<BearerAuthOptions>(
-  async (app: FastifyInstance, { authenticator, accessOf }) => {
-    app.addHook('onRequest', async (request) => {
-      const access = accessOf(request.method, (request.raw.url ?? '/').split('?', 1)[0] ?? '/');
-      if (access === undefined) return;
-      const principal = await authenticator.authenticate(request.headers.authorization);
-      authorize(principal, access);
-      setPrincipal(request.raw, principal);
-    });
+/** Gives the app the authenticator its routes' `requireAccess` hooks use. */
+export const authentication = fp<{ readonly authenticator: Authenticator }>(
+  async (app: FastifyInstance, { authenticator }) => {
+    app.decorate('platformAuthenticator', authenticator);
   },
   { fastify: '5.x', name: '@platform/auth' },
 );
+
+/**
+ * A route's own `onRequest` hook: the request is authenticated and authorized for the operation's
+ * `access` before its body is read; its principal is then `principalOf(request.raw)`. Failures are
+ * problems (400, 401, 403, 503) for the app's error handler; an app without the `authentication`
+ * plugin refuses every request (the platform also refuses to start so).
+ */
+export function requireAccess(access: Access): onRequestAsyncHookHandler {
+  return markAccessCheck(async function admitRequest(this: FastifyInstance, request: FastifyRequest) {
+    const authenticator = this.hasDecorator('platformAuthenticator') ? this.platformAuthenticator : null;
+    if (authenticator === null)
+      throw new Error('requireAccess: the app has no authenticator (register `authentication`)');
+    await admit(authenticator, access, request.raw);
+  }, access);
+}

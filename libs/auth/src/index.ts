@@ -1,4 +1,4 @@
-export { authorize, type Access, type AccessOf } from './access';
+export { accessCheckOf, admit, authorizationOf, authorize, markAccessCheck, type Access } from './access';
 export {
   ALGORITHMS,
   Authenticator,

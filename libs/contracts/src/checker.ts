@@ -1,3 +1,4 @@
+import { PLATFORM_PATHS } from './routes';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { OpenApiDocument } from './openapi';
@@ -22,7 +23,6 @@ interface ResponseObject {
 const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** What every service answers beside its API (probes, the scrape, the contract): not in the document. */
-const PLATFORM_PATHS = new Set(['/health/live', '/health/ready', '/health/startup', '/metrics', '/openapi.json']);
 
 /**
  * Holds responses to an OpenAPI document: each one must be a status the operation declares, with

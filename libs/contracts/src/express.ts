@@ -1,5 +1,8 @@
+import type { Authenticator } from '@platform/auth';
 import { principalOf } from '@platform/auth';
-import { type Request, type Response, Router } from 'express';
+import { requireAccess } from '@platform/auth/express';
+import { jsonBody } from '@platform/errors/express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { colonPath, type Input, type OperationSpec } from './operation';
 import type { OpenApiDocument } from './openapi';
 import { requestValidator } from './validate';
@@ -10,15 +13,53 @@ export type OperationHandler<Op extends OperationSpec> = (
   res: Response,
 ) => unknown | Promise<unknown>;
 
+export interface OperationRouterOptions {
+  /** Verifies the bearer tokens of the operations that need one; required when any does. */
+  readonly auth?: Authenticator;
+  /** Largest accepted JSON body; 100 kB by default. */
+  readonly bodyLimitBytes?: number;
+}
+
+const SETTINGS = Symbol('@platform/contracts:operation-router');
+const OPERATION = Symbol('@platform/contracts:operation');
+
+/** A Router for an API's operations (`operationRouter`): strict, case-sensitive, and able to guard its routes. */
+export type OperationRouter = Router & { readonly [SETTINGS]: OperationRouterOptions };
+
 /**
- * Registers an operation on an Express router: its method and path, the validation of every
- * request part by its schemas, then the handler with the typed input. A handler that returns a
- * value has it sent as JSON with the operation's success status; one that answers itself (204, a
- * `Location`) does so with `res`. Errors go to the app's problem handler.
+ * The Router an API's operations are registered on with `route`. It routes strictly and
+ * case-sensitively (`/Users` and `/users/` are not `/users`), as Fastify and the load balancer do.
  */
-export function route<Op extends OperationSpec>(router: Router, op: Op, handler: OperationHandler<Op>): Router {
+export function operationRouter(options: OperationRouterOptions = {}): OperationRouter {
+  return Object.assign(Router({ caseSensitive: true, strict: true }), { [SETTINGS]: options });
+}
+
+/** The operation a route handler was registered for by `route`, if it was. */
+export const operationOf = (handler: unknown): OperationSpec | undefined =>
+  typeof handler === 'function' ? (handler as { [OPERATION]?: OperationSpec })[OPERATION] : undefined;
+
+/**
+ * Registers an operation on its router as one handler chain: the operation's access first (a
+ * request that is not admitted stops there, its body unread), then the JSON body, the validation
+ * of every request part by its schemas, and the handler with the typed input and its caller. A
+ * handler that returns a value has it sent as JSON with the operation's success status; one that
+ * answers itself (204, a `Location`) does so with `res`. Errors go to the app's problem handler.
+ * An operation that needs a bearer token on a router without an authenticator is refused here,
+ * when the app is built.
+ */
+export function route<Op extends OperationSpec>(
+  router: OperationRouter,
+  op: Op,
+  handler: OperationHandler<Op>,
+): Router {
+  const { auth, bodyLimitBytes = 100 * 1024 } = router[SETTINGS];
+  let admission: RequestHandler[] = [];
+  if (op.security !== 'public') {
+    if (auth === undefined) throw new Error(`${op.operationId} needs a bearer token: give its router an authenticator`);
+    admission = [requireAccess(auth, op.security)];
+  }
   const validate = requestValidator(op);
-  return router[op.method](colonPath(op.path), async (req, res) => {
+  const handle: RequestHandler = async (req, res) => {
     const input = validate({
       params: req.params,
       query: req.query,
@@ -28,13 +69,15 @@ export function route<Op extends OperationSpec>(router: Router, op: Op, handler:
     });
     const result = await handler(input, req, res);
     if (!res.headersSent && result !== undefined) res.status(op.successStatus).json(result);
-  });
+  };
+  Object.defineProperty(handle, OPERATION, { value: op });
+  return router[op.method](colonPath(op.path), ...admission, ...jsonBody({ limitBytes: bodyLimitBytes }), handle);
 }
 
 /** `GET /openapi.json`: the API's contract, generated from its operations. */
 export function openApiRouter(document: OpenApiDocument): Router {
   const body = JSON.stringify(document);
-  return Router().get('/openapi.json', (_req, res) => {
+  return Router({ caseSensitive: true, strict: true }).get('/openapi.json', (_req, res) => {
     res.type('application/json').set('cache-control', 'no-cache').send(body);
   });
 }

@@ -1,9 +1,10 @@
 import { principalOf } from '@platform/auth';
+import { requireAccess } from '@platform/auth/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { colonPath, type Input, type OperationSpec } from './operation';
 import type { OpenApiDocument } from './openapi';
-import { bodyRequired, requestValidator } from './validate';
+import { bodyRequired, callerFor, requestValidator } from './validate';
 
 export type FastifyOperationHandler<Op extends OperationSpec> = (
   input: Input<Op>,
@@ -13,8 +14,16 @@ export type FastifyOperationHandler<Op extends OperationSpec> = (
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The operation of the contract this route serves (`fastifyRoute`). */
+    operation?: OperationSpec;
+  }
+}
+
 /**
- * The Fastify route of an operation: its method, URL and schemas (the request parts are validated
+ * The Fastify route of an operation: its access as the route's own `onRequest` hook (a request
+ * that is not admitted stops there, its body unread), its method, URL and schemas (the request parts are validated
  * by Fastify with the platform's Ajv; the success responses are serialized by their schemas, while
  * problem details, rendered once as text, pass through), and the handler, given the typed input.
  * A body the operation requires but the request lacks is the platform's "body is required"
@@ -38,6 +47,8 @@ export function fastifyRoute<Op extends OperationSpec>(
   return {
     method: op.method.toUpperCase(),
     url: colonPath(op.path),
+    config: { operation: op },
+    ...(op.security === 'public' ? {} : { onRequest: requireAccess(op.security) }),
     schema: {
       ...(op.params === undefined ? {} : { params: op.params }),
       ...(op.query === undefined ? {} : { querystring: op.query }),
@@ -50,7 +61,7 @@ export function fastifyRoute<Op extends OperationSpec>(
         if (request.body === undefined) {
           if (!optionalBody) throw bodyRequired();
         } else if (validateOptionalBody !== undefined) {
-          validateOptionalBody({ body: request.body });
+          validateOptionalBody({ body: request.body, caller: principalOf(request.raw) });
         }
       }
       await hooks.preValidation?.(request, reply);
@@ -63,7 +74,7 @@ export function fastifyRoute<Op extends OperationSpec>(
           query: request.query,
           headers: request.headers,
           body: request.body,
-          caller: principalOf(request.raw),
+          caller: callerFor(op, principalOf(request.raw)),
         } as Input<Op>,
         request,
         reply,

@@ -18,7 +18,7 @@ export {
   type DocumentOptions,
   type OpenApiDocument,
 } from './openapi';
-export { routeTable, type RouteTable } from './routes';
+export { PLATFORM_PATHS, routeTable, type RouteTable } from './routes';
 export {
   Cursor,
   FieldErrorSchema,
@@ -32,6 +32,6 @@ export {
   Timestamp,
   Uuid,
 } from './schemas';
-export { bodyRequired, requestValidator, type RawRequest } from './validate';
+export { bodyRequired, callerFor, requestValidator, type RawRequest } from './validate';
 export { serviceApi, type ServiceApi } from './service-api';
 export { diffApis, formatApiChanges, type ApiChange } from './diff';

@@ -15,6 +15,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { principalOf } from '@platform/auth';
+import { Access } from '@platform/auth/nest';
 import { colonPath, type HttpMethod, type Input as OperationInput, type OperationSpec } from './operation';
 import type { OpenApiDocument } from './openapi';
 import { type RawRequest, requestValidator } from './validate';
@@ -34,12 +35,14 @@ const validators = new WeakMap<OperationSpec, (raw: RawRequest) => unknown>();
 
 /**
  * `@Route(getOrder)`: maps a controller method to an operation of the API contract, its method,
- * path (in a controller without a prefix) and success status, so the route, its validation and
- * its OpenAPI description come from one declaration.
+ * path (in a controller without a prefix), access (the `AccessGuard`, bound to this route) and
+ * success status, so the route, who may call it, its validation and its OpenAPI description come
+ * from one declaration.
  */
 export const Route = (op: OperationSpec) =>
   applyDecorators(
     RequestMapping({ path: colonPath(op.path), method: METHODS[op.method] }),
+    Access(op.security),
     HttpCode(op.successStatus),
     SetMetadata(OPERATION, op),
   );

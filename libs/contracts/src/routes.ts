@@ -1,5 +1,17 @@
 import { colonPath, type OperationSpec } from './operation';
 
+/**
+ * The paths every service answers besides its API's operations, to anyone: the probes, the
+ * metrics scrape and the API's own contract. No other route may be public unless its operation says so.
+ */
+export const PLATFORM_PATHS: ReadonlySet<string> = new Set([
+  '/health/live',
+  '/health/ready',
+  '/health/startup',
+  '/metrics',
+  '/openapi.json',
+]);
+
 /** What the operations of an API say about a request path, whatever the framework matched. */
 export interface RouteTable {
   /**
@@ -23,8 +35,9 @@ export function routeTable(operations: readonly OperationSpec[]): RouteTable {
       op,
       method: op.method.toUpperCase(),
       template: colonPath(op.path),
-      // A path parameter is one non-empty segment.
-      pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+      // A path parameter is one non-empty segment; the path is matched exactly, as the routers do
+      // (case-sensitive, no trailing slash).
+      pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
     }));
   const matching = (path: string) => routes.filter((route) => route.pattern.test(path));
   const find = (method: string, path: string) =>

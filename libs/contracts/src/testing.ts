@@ -3,6 +3,22 @@ import { dirname, join } from 'node:path';
 
 export { checkedAgent, ContractChecker, type SeenResponse } from './checker';
 export {
+  caseName,
+  expectedStatus,
+  fillPath,
+  judge,
+  matrixCases,
+  operationsOf,
+  pathVariants,
+  PRINCIPAL_KINDS,
+  type MatrixCase,
+  type MatrixOperation,
+  type MatrixPolicy,
+  type PathVariant,
+  type PrincipalKind,
+  type VariantKind,
+} from './matrix';
+export {
   describeFinding,
   fuzz,
   httpSender,

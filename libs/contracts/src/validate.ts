@@ -1,4 +1,4 @@
-import type { Principal } from '@platform/auth';
+import { authenticationRequired, type Principal } from '@platform/auth';
 import { bodyProblems } from '@platform/errors';
 import { validator } from '@platform/validation';
 import type { Input, OperationSpec } from './operation';
@@ -12,6 +12,16 @@ export interface RawRequest {
   readonly body?: unknown;
   /** Who the request's bearer token proved it is from. */
   readonly caller?: Principal;
+}
+
+/**
+ * Who calls `op`: the principal its route admitted. An operation that is not public never runs
+ * without one: were its route's check ever missing, the request is refused here (401) rather than
+ * reaching the domain with no caller.
+ */
+export function callerFor<Op extends OperationSpec>(op: Op, principal: Principal | undefined): Input<Op>['caller'] {
+  if (op.security !== 'public' && principal === undefined) throw authenticationRequired();
+  return principal as Input<Op>['caller'];
 }
 
 /** A request that needed a body and came without one (or with an empty one). */
@@ -36,7 +46,7 @@ export function requestValidator<Op extends OperationSpec>(op: Op): (raw: RawReq
       body: undefined as unknown,
       query: {} as unknown,
       headers: {} as unknown,
-      caller: raw.caller,
+      caller: callerFor(op, raw.caller),
     };
     if (body !== undefined) {
       if (raw.body === undefined) {

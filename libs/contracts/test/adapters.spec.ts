@@ -7,12 +7,13 @@ import { problems, ProblemError } from '@platform/errors';
 import { problemHandler, jsonBody } from '@platform/errors/express';
 import { problemDetails } from '@platform/errors/fastify';
 import { ProblemDetailsFilter } from '@platform/errors/nest';
+import { AUTHENTICATOR } from '@platform/auth/nest';
 import { schemaValidator } from '@platform/validation';
 import { Type } from '@sinclair/typebox';
-import express, { Router } from 'express';
+import express from 'express';
 import Fastify from 'fastify';
 import { IdParams, openApiDocument, operation, problemResponses } from '../src/index';
-import { openApiRouter, route } from '../src/express';
+import { openApiRouter, operationRouter, route } from '../src/express';
 import { fastifyRoute, openApi } from '../src/fastify';
 import { Input, OpenApiModule, Route } from '../src/nest';
 
@@ -55,8 +56,8 @@ const notes = {
 
 async function expressApp(): Promise<Server> {
   const app = express();
-  app.use(openApiRouter(document), ...jsonBody({ limitBytes: 1024 }));
-  const router = Router();
+  app.use(openApiRouter(document));
+  const router = operationRouter({ bodyLimitBytes: 1024 });
   route(router, createNote, ({ body }) => notes.create(body.text));
   route(router, getNote, ({ params }) => notes.get(params.id));
   app.use(router, problemHandler());
@@ -89,7 +90,12 @@ class NotesController {
   }
 }
 
-@Module({ imports: [OpenApiModule.forRoot(document)], controllers: [NotesController] })
+// Public operations: `@Route`'s guard admits every caller and verifies no token.
+@Module({
+  imports: [OpenApiModule.forRoot(document)],
+  controllers: [NotesController],
+  providers: [{ provide: AUTHENTICATOR, useValue: null }],
+})
 class NotesModule {}
 
 async function nestApp(): Promise<Server> {

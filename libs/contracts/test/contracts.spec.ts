@@ -1,3 +1,4 @@
+import type { Principal } from '@platform/auth';
 import { isProblemError } from '@platform/errors';
 import { Type } from '@sinclair/typebox';
 import {
@@ -9,6 +10,7 @@ import {
   PrintableText,
   problemResponses,
   requestValidator,
+  type RawRequest,
   routeTable,
   Uuid,
 } from '../src/index';
@@ -173,8 +175,15 @@ describe('request validation', () => {
     });
   });
 
+  it('never lets a request for an operation that is not public through without its caller (401)', () => {
+    expect(
+      problemOf(() => requestValidator(createThing)({ headers: { 'idempotency-key': 'k' }, body: { name: 'a' } })),
+    ).toMatchObject({ status: 401, type: 'urn:problem-type:authentication-required' });
+    expect(requestValidator(createThing)({ ...createRequest, caller: ADA }).caller).toBe(ADA);
+  });
+
   it('wants a body where the operation needs one, and validates an optional one only when present', () => {
-    const create = requestValidator(createThing);
+    const create = withCaller(requestValidator(createThing));
     const headers = { 'idempotency-key': 'k' };
     expect(problemOf(() => create({ headers }))).toMatchObject({
       type: 'urn:problem-type:validation-error',
@@ -188,7 +197,7 @@ describe('request validation', () => {
   });
 
   it('checks the path first, then the body, the query and the headers, and reads only declared headers', () => {
-    const create = requestValidator(createThing);
+    const create = withCaller(requestValidator(createThing));
     expect(problemOf(() => create({ headers: {}, body: { name: '' } })).errors?.map((e) => e.in)).toContain('body');
     expect(problemOf(() => create({ headers: {}, body: { name: '' } })).errors?.map((e) => e.in)).not.toContain(
       'header',
@@ -199,14 +208,14 @@ describe('request validation', () => {
     expect(create({ headers: { 'idempotency-key': ['a', 'b'] }, body: { name: 'ok' } }).headers).toEqual({
       'idempotency-key': 'a, b',
     });
-    const get = requestValidator(getThing);
+    const get = withCaller(requestValidator(getThing));
     expect(problemOf(() => get({ params: { id: 'nope' } }))).toMatchObject({
       errors: [{ in: 'path', field: 'id', message: 'must be a valid uuid' }],
     });
   });
 
   it('refuses blank or control characters in printable text', () => {
-    const create = requestValidator(createThing);
+    const create = withCaller(requestValidator(createThing));
     for (const name of ['   ', 'a\u0000b', 'a\nb', 'a\u007fb']) {
       expect(problemOf(() => create({ headers: { 'idempotency-key': 'k' }, body: { name } }))).toMatchObject({
         status: 400,
@@ -214,6 +223,15 @@ describe('request validation', () => {
     }
   });
 });
+
+/** A person, as a route that admitted the request hands it over. */
+const ADA: Principal = { kind: 'person', issuer: 'https://issuer.example', subject: 'ada', scopes: new Set() };
+const createRequest = { headers: { 'idempotency-key': 'k' }, body: { name: 'a' } };
+/** The validator of a route that admitted its caller. */
+const withCaller =
+  <T>(validate: (raw: RawRequest) => T) =>
+  (raw: RawRequest) =>
+    validate({ caller: ADA, ...raw });
 
 describe('the contract checker', () => {
   const ok = { 'x-request-id': 'r', 'content-type': 'application/json; charset=utf-8' };

@@ -31,6 +31,7 @@ export const problems = define({
   },
   payloadTooLarge: { code: 'payload-too-large', status: 413, title: 'Request body too large' },
   unsupportedMediaType: { code: 'unsupported-media-type', status: 415, title: 'Unsupported media type' },
+  headersTooLarge: { code: 'headers-too-large', status: 431, title: 'Request headers too large' },
   unprocessable: { code: 'unprocessable', status: 422, title: 'The request cannot be processed' },
   idempotencyKeyReused: {
     code: 'idempotency-key-reused',

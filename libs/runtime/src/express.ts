@@ -1,15 +1,13 @@
-import type { Authenticator } from '@platform/auth';
-import { bearerAuth } from '@platform/auth/express';
-import type { ServiceApi } from '@platform/contracts';
-import { openApiRouter } from '@platform/contracts/express';
+import { accessCheckOf, type Authenticator } from '@platform/auth';
+import { PLATFORM_PATHS, type ServiceApi } from '@platform/contracts';
+import { openApiRouter, operationOf, operationRouter, type OperationRouter } from '@platform/contracts/express';
 import { methodNotAllowed, routeNotFound } from '@platform/errors';
-import { jsonBody, problemHandler } from '@platform/errors/express';
+import { problemHandler } from '@platform/errors/express';
 import { healthRouter } from '@platform/health/express';
 import { REQUEST_ID_HEADER } from '@platform/logging';
 import { metricsRouter } from '@platform/metrics/express';
 import type { Express, Request, RequestHandler } from 'express';
 import helmet from 'helmet';
-import { accessOfApi } from './access';
 import { ObservedRequest } from './observe';
 import type { ServiceRuntime } from './runtime';
 
@@ -54,7 +52,7 @@ export function observeRequests(runtime: ServiceRuntime, api?: ServiceApi): Requ
   };
 }
 
-/** The last route: a path of the API with another method is 405 (with `Allow`), any other 404. */
+/** A request no route takes: a path of the API with another method is 405 (with `Allow`), any other 404. */
 const unmatched =
   (api: ServiceApi | undefined): RequestHandler =>
   (req, _res, next) => {
@@ -62,18 +60,53 @@ const unmatched =
     next(allowed.length > 0 ? methodNotAllowed(req.method, req.path, allowed) : routeNotFound(req.method, req.path));
   };
 
+interface Layer {
+  readonly route?: { readonly path: unknown; readonly methods: Record<string, boolean>; readonly stack: Layer[] };
+  readonly handle?: { readonly stack?: Layer[] };
+}
+
 /**
- * Adopts the platform in an Express app: call `before` first (security headers, request
- * observation, `/health/*`, `/metrics`, `/openapi.json`, bearer tokens, JSON bodies), mount the service's
- * routes, then `after` (404 or 405, and problem details for every error).
+ * Deny by default: every route of the app is an operation registered by `route` (with its access
+ * check when it needs a bearer token) or one of the platform's own paths. Anything else would be
+ * a door nobody guards, so the app is refused when it is built.
+ */
+function assertEveryRouteGuarded(stack: readonly Layer[]): void {
+  for (const layer of stack) {
+    if (layer.handle?.stack !== undefined) assertEveryRouteGuarded(layer.handle.stack);
+    const { route } = layer;
+    if (route === undefined) continue;
+    const handlers = route.stack.map((l) => l.handle);
+    const op = handlers.map(operationOf).find((found) => found !== undefined);
+    const where = `${Object.keys(route.methods).join(',').toUpperCase()} ${String(route.path)}`;
+    if (op === undefined) {
+      if (typeof route.path === 'string' && PLATFORM_PATHS.has(route.path)) continue;
+      throw new Error(`${where} is not an operation of the API: register it with route(router, operation, handler)`);
+    }
+    if (op.security !== 'public' && !handlers.some((handler) => accessCheckOf(handler) !== undefined)) {
+      throw new Error(`${where} (${op.operationId}) needs a bearer token but its route checks none`);
+    }
+  }
+}
+
+/**
+ * Adopts the platform in an Express app: call `before` first (strict, case-sensitive routing,
+ * security headers, request observation, `/health/*`, `/metrics`, `/openapi.json`), mount the
+ * service's routers (`router()`: each operation guarded on its own route), then `after` (404 or
+ * 405, and problem details for every error; it refuses an app with a route no operation guards).
  */
 export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatformOptions = {}) {
   const limitBytes = options.bodyLimitBytes ?? 100 * 1024;
   const { api } = options;
-  const accessOf = accessOfApi(api, options.auth);
   return {
+    /** A Router for the service's operations, registered with `route(router, operation, handler)`. */
+    router(): OperationRouter {
+      return operationRouter({ auth: options.auth, bodyLimitBytes: limitBytes });
+    },
     before(app: Express): void {
       app.disable('x-powered-by');
+      // One rule in all three services: paths match exactly, as written (Fastify's and the ALB's way).
+      app.enable('case sensitive routing');
+      app.enable('strict routing');
       // `req.log`, on Express's request prototype for this app (how Express is extended).
       Object.defineProperty(app.request, 'log', {
         get(this: Request) {
@@ -83,11 +116,11 @@ export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatfor
       });
       app.use(observeRequests(runtime, api), helmet(), healthRouter(runtime.health), metricsRouter(runtime.metrics));
       if (api !== undefined) app.use(openApiRouter(api.document));
-      // Who is calling is settled before the body is read: no 400 or 415 tells a stranger anything.
-      if (accessOf !== undefined) app.use(bearerAuth(options.auth as Authenticator, accessOf));
-      app.use(...jsonBody({ limitBytes }));
+      // OPTIONS is no method of any API here: 405 (404 off the API) before a router answers it itself.
+      app.use((req, res, next) => (req.method === 'OPTIONS' ? unmatched(api)(req, res, next) : next()));
     },
     after(app: Express): void {
+      assertEveryRouteGuarded((app.router as unknown as { stack: Layer[] }).stack);
       app.use(
         unmatched(api),
         problemHandler({

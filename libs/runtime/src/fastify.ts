@@ -1,17 +1,22 @@
 import helmet from '@fastify/helmet';
-import type { Authenticator } from '@platform/auth';
-import { bearerAuth } from '@platform/auth/fastify';
-import type { ServiceApi } from '@platform/contracts';
+import { accessCheckOf, type Authenticator } from '@platform/auth';
+import { authentication } from '@platform/auth/fastify';
+import { PLATFORM_PATHS, type ServiceApi } from '@platform/contracts';
 import { openApi } from '@platform/contracts/fastify';
-import { assertJsonDepth, bodyProblems } from '@platform/errors';
+import { assertJsonDepth, bodyProblems, routeNotFound } from '@platform/errors';
 import { frameworkErrorHandler, problemDetails } from '@platform/errors/fastify';
 import { health } from '@platform/health/fastify';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@platform/logging';
 import { metrics } from '@platform/metrics/fastify';
 import { schemaValidator } from '@platform/validation';
-import { type FastifyBodyParser, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import {
+  type FastifyBodyParser,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import fp from 'fastify-plugin';
-import { accessOfApi } from './access';
 import type { ServiceRuntime } from './runtime';
 import { ObservedRequest } from './observe';
 
@@ -57,22 +62,47 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Adopts the platform in a Fastify app: security headers, request observation, schema
- * validation with the platform's Ajv settings, `/health/*`, `/metrics`, `/openapi.json` and
- * problem details (404, or 405 for a path of the API with another method).
- */
 export interface FastifyPlatformPluginOptions {
   readonly runtime: ServiceRuntime;
   /** The service's API: `GET /openapi.json`, and 405s from its operations. */
   readonly api?: ServiceApi;
-  /** Authenticates the requests for the API's operations that need a bearer token. */
+  /** Verifies the bearer tokens of the routes whose operation needs one (`fastifyRoute`'s hook). */
   readonly auth?: Authenticator;
 }
 
+/**
+ * Deny by default: every route is an operation (`fastifyRoute`, with its access check as the
+ * route's own `onRequest` hook when it needs a bearer token) or one of the platform's paths; any
+ * other route is refused when it is registered, and so is one that needs a token in an app without
+ * an authenticator.
+ */
+function assertGuarded(this: FastifyInstance, route: RouteOptions): void {
+  const op = route.config?.operation;
+  const where = `${String(route.method)} ${route.url}`;
+  if (op === undefined) {
+    if (PLATFORM_PATHS.has(route.url)) return;
+    throw new Error(`${where} is not an operation of the API: register it with fastifyRoute(operation, handler)`);
+  }
+  if (op.security === 'public') return;
+  const hooks = [route.onRequest ?? []].flat();
+  if (!hooks.some((hook) => accessCheckOf(hook) !== undefined)) {
+    throw new Error(`${where} (${op.operationId}) needs a bearer token but its route checks none`);
+  }
+  if (!this.hasDecorator('platformAuthenticator')) {
+    throw new Error(`${where} (${op.operationId}) needs a bearer token: give the platform an authenticator`);
+  }
+}
+
+/**
+ * Adopts the platform in a Fastify app: security headers, request observation, schema
+ * validation with the platform's Ajv settings, the authenticator of the routes' access checks,
+ * `/health/*`, `/metrics`, `/openapi.json` and problem details (404, or 405 for a path of the API
+ * with another method). Register it before the service's routes: it refuses a route no operation guards.
+ */
 export const platform = fp<FastifyPlatformPluginOptions>(
   async (app: FastifyInstance, { runtime, api, auth }) => {
-    const accessOf = accessOfApi(api, auth);
+    if (auth !== undefined) await app.register(authentication, { authenticator: auth });
+    app.addHook('onRoute', assertGuarded);
     app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
     // JSON only: Fastify's built-in text/plain parser would accept what the other services refuse (415).
     app.removeContentTypeParser('text/plain');
@@ -91,9 +121,11 @@ export const platform = fp<FastifyPlatformPluginOptions>(
     app.addHook('onRequest', async (request, reply) => {
       request.observed = new ObservedRequest(runtime, request.raw, String(request.id));
       reply.header(REQUEST_ID_HEADER, request.id);
+      // One rule in all three services: paths match exactly. Fastify's router would read
+      // `/payments/` as `/payments/:id` with an empty id; Express and the ALB have no such route.
+      const path = (request.raw.url ?? '/').split('?', 1)[0] ?? '/';
+      if ((path.length > 1 && path.endsWith('/')) || path.includes('//')) throw routeNotFound(request.method, path);
     });
-    // Who is calling is settled before the body is read: no 400 or 415 tells a stranger anything.
-    if (accessOf !== undefined) await app.register(bearerAuth, { authenticator: auth as Authenticator, accessOf });
     // Deeply nested bodies are refused before anything walks them (a recursion DoS otherwise).
     app.addHook('preValidation', async (request) => assertJsonDepth(request.body));
     app.addHook('onResponse', async (request, reply) => {

@@ -26,10 +26,22 @@ export function runMain(start: () => Promise<ServiceRuntime>): void {
         setImmediate(() => process.exit(EXIT_CONFIG));
         return;
       }
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`Startup failed: ${message}\n`);
+      process.stderr.write(`Startup failed: ${describeFailure(error)}\n`);
       // Pools and timers may still hold the event loop open: leave now.
       setImmediate(() => process.exit(1));
     },
   );
+}
+
+/** One line about anything thrown: an Error's message, else what it was (never `[object Object]`). */
+export function describeFailure(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null) {
+    try {
+      return JSON.stringify(error) ?? String(error);
+    } catch {
+      return Object.prototype.toString.call(error);
+    }
+  }
+  return String(error);
 }

@@ -1,5 +1,7 @@
-import type { Server, ServerResponse } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { problems, ProblemError, renderProblem } from '@platform/errors';
 import { HealthRegistry } from '@platform/health';
 import { createLogger, type LogFormat, type Logger, type LoggerConfig, type LogLevel } from '@platform/logging';
 import {
@@ -45,6 +47,44 @@ function tracesEndpoint(options: RuntimeOptions): URL | undefined {
   if (options.otlpTracesEndpoint !== undefined) return options.otlpTracesEndpoint;
   if (options.otlpEndpoint === undefined) return undefined;
   return new URL(`${options.otlpEndpoint.href.replace(/\/+$/, '')}/v1/traces`);
+}
+
+/**
+ * The request line and headers together may take this much: room for an 8 KiB token beside the
+ * longest query the APIs accept (Node's own default is 16 KiB).
+ */
+export const MAX_HEADER_BYTES = 32 * 1024;
+
+/**
+ * What the client hears of a request Node's parser refused before any framework saw it (an
+ * unknown method, a malformed request line, headers over the limit): problem details with a
+ * request id, as every other answer, then the connection closes.
+ */
+function refuseUnparsable(error: NodeJS.ErrnoException, socket: Socket, log: (fields: object) => void): void {
+  const response = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ProblemError(problems.headersTooLarge, `The request line and headers are over ${MAX_HEADER_BYTES} bytes.`)
+      : new ProblemError(problems.badRequest, 'The request could not be parsed as HTTP/1.1.');
+  const requestId = randomUUID();
+  const { status, headers, body } = renderProblem(problem, undefined, requestId);
+  const text = JSON.stringify(body);
+  log({ request_id: requestId, status_code: status, code: error.code });
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+      ...Object.entries({ ...headers, 'x-request-id': requestId, 'content-length': Buffer.byteLength(text) }).map(
+        ([name, value]) => `${name}: ${value}`,
+      ),
+      'connection: close',
+      '',
+      text,
+    ].join('\r\n'),
+  );
 }
 
 /** Probes and scrapes: no span, no trace. */
@@ -199,6 +239,13 @@ export class ServiceRuntime {
    */
   async listen(server: Server, port: number, host = '0.0.0.0'): Promise<AddressInfo> {
     server.keepAliveTimeout = this.#keepAliveTimeoutMs;
+    // Read by Node for each new connection's parser.
+    (server as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
+    // One answer in every framework (Fastify adds a handler of its own): the platform's.
+    server.removeAllListeners('clientError');
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
+      refuseUnparsable(error, socket, (fields) => this.logger.info(fields, 'request refused by the HTTP parser')),
+    );
     // Headers must be allowed to take longer than an idle connection may stay open.
     server.headersTimeout = Math.max(server.headersTimeout, this.#keepAliveTimeoutMs + 1_000);
     traceRequests(server, { ignorePath: (path) => UNTRACED_PATHS.has(path) });

@@ -1,14 +1,19 @@
 // The same small service on each framework, adopting the platform the way the real services do.
 import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { Body, Controller, Get, Header, Module, Param, Post } from '@nestjs/common';
+import { Controller, Header, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { operation } from '@platform/contracts';
+import { route } from '@platform/contracts/express';
+import { fastifyRoute } from '@platform/contracts/fastify';
+import { Input, Route } from '@platform/contracts/nest';
 import { problems, ProblemError } from '@platform/errors';
+import { Type } from '@sinclair/typebox';
 import { createRuntime, type ServiceRuntime } from '../src/index';
 import { expressPlatform } from '../src/express';
 import { fastifyOptions, platform } from '../src/fastify';
-import { PlatformModule } from '../src/nest';
+import { PlatformModule, platformHttpAdapter } from '../src/nest';
 import express from 'express';
 import Fastify from 'fastify';
 
@@ -47,26 +52,65 @@ function newRuntime(options: { shutdownDelayMs?: number; drainTimeoutMs?: number
 
 const notFound = (id: string) => new ProblemError(problems.notFound, `Item ${id} does not exist.`);
 
+// Public operations: what the platform does for every request, with no bearer token in the way.
+const common = { tags: ['test'], security: 'public', responses: { 200: { description: 'Ok.' } } } as const;
+const getItem = operation({
+  ...common,
+  method: 'get',
+  path: '/items/{id}',
+  operationId: 'getItem',
+  summary: 'An item',
+  params: Type.Object({ id: Type.String() }),
+  successStatus: 200,
+});
+const slow = operation({
+  ...common,
+  method: 'get',
+  path: '/slow',
+  operationId: 'slow',
+  summary: 'Slow',
+  successStatus: 200,
+});
+const boom = operation({
+  ...common,
+  method: 'get',
+  path: '/boom',
+  operationId: 'boom',
+  summary: 'Boom',
+  successStatus: 200,
+});
+const echo = operation({
+  ...common,
+  method: 'post',
+  path: '/echo',
+  operationId: 'echo',
+  summary: 'The body back',
+  body: Type.Unknown(),
+  bodyOptional: true,
+  successStatus: 201,
+});
+const secretInternals = () => {
+  throw new Error('secret internals: SELECT * FROM users');
+};
+
 export async function expressApp(options?: { shutdownDelayMs?: number; drainTimeoutMs?: number }): Promise<TestApp> {
   const { runtime, logs } = newRuntime(options);
   const app = express();
   const platformAdapter = expressPlatform(runtime, { bodyLimitBytes: 1024 });
   platformAdapter.before(app);
-  app.get('/items/:id', (req, res) => {
-    if (req.params.id === 'missing') throw notFound(req.params.id);
-    req.log.info({ item: req.params.id }, 'item read');
-    res.json({ id: req.params.id });
+  const router = platformAdapter.router();
+  route(router, getItem, ({ params }, req) => {
+    if (params.id === 'missing') throw notFound(params.id);
+    req.log.info({ item: params.id }, 'item read');
+    return { id: params.id };
   });
-  app.get('/slow', async (_req, res) => {
+  route(router, slow, async () => {
     await sleep(400);
-    res.json({ slow: true });
+    return { slow: true };
   });
-  app.get('/boom', () => {
-    throw new Error('secret internals: SELECT * FROM users');
-  });
-  app.post('/echo', (req, res) => {
-    res.status(201).json(req.body);
-  });
+  route(router, boom, secretInternals);
+  route(router, echo, ({ body }, _req, res) => void res.status(201).json(body));
+  app.use(router);
   platformAdapter.after(app);
   const server = createServer(app);
   await runtime.listen(server, 0, '127.0.0.1');
@@ -77,19 +121,21 @@ export async function fastifyApp(options?: { shutdownDelayMs?: number; drainTime
   const { runtime, logs } = newRuntime(options);
   const app = Fastify(fastifyOptions(runtime, { bodyLimitBytes: 1024 }));
   await app.register(platform, { runtime });
-  app.get<{ Params: { id: string } }>('/items/:id', async (request) => {
-    if (request.params.id === 'missing') throw notFound(request.params.id);
-    request.log.info({ item: request.params.id }, 'item read');
-    return { id: request.params.id };
-  });
-  app.get('/slow', async () => {
-    await sleep(400);
-    return { slow: true };
-  });
-  app.get('/boom', async () => {
-    throw new Error('secret internals: SELECT * FROM users');
-  });
-  app.post('/echo', async (request, reply) => reply.code(201).send(request.body));
+  app.route(
+    fastifyRoute(getItem, ({ params }, request) => {
+      if (params.id === 'missing') throw notFound(params.id);
+      request.log.info({ item: params.id }, 'item read');
+      return { id: params.id };
+    }),
+  );
+  app.route(
+    fastifyRoute(slow, async () => {
+      await sleep(400);
+      return { slow: true };
+    }),
+  );
+  app.route(fastifyRoute(boom, async () => secretInternals()));
+  app.route(fastifyRoute(echo, async ({ body }, _request, reply) => reply.code(201).send(body)));
   await app.ready();
   runtime.onClose('fastify', () => app.close());
   await runtime.listen(app.server, 0, '127.0.0.1');
@@ -98,27 +144,27 @@ export async function fastifyApp(options?: { shutdownDelayMs?: number; drainTime
 
 @Controller()
 class ItemsController {
-  @Get('items/:id')
-  item(@Param('id') id: string) {
-    if (id === 'missing') throw notFound(id);
-    return { id };
+  @Route(getItem)
+  item(@Input() { params }: Input<typeof getItem>) {
+    if (params.id === 'missing') throw notFound(params.id);
+    return { id: params.id };
   }
 
-  @Get('slow')
+  @Route(slow)
   async slow() {
     await sleep(400);
     return { slow: true };
   }
 
-  @Get('boom')
+  @Route(boom)
   boom(): never {
-    throw new Error('secret internals: SELECT * FROM users');
+    return secretInternals();
   }
 
   // Serialized here: Nest answers a handler's `null` with an empty body, and the test needs to see it.
-  @Post('echo')
+  @Route(echo)
   @Header('content-type', 'application/json')
-  echo(@Body() body: unknown): string | undefined {
+  echo(@Input() { body }: Input<typeof echo>): string | undefined {
     return JSON.stringify(body);
   }
 }
@@ -127,8 +173,10 @@ export async function nestApp(options?: { shutdownDelayMs?: number; drainTimeout
   const { runtime, logs } = newRuntime(options);
   @Module({ imports: [PlatformModule.forRoot({ runtime, bodyLimitBytes: 1024 })], controllers: [ItemsController] })
   class AppModule {}
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger: false });
-  app.disable('x-powered-by');
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, platformHttpAdapter(), {
+    bodyParser: false,
+    logger: false,
+  });
   await app.init();
   runtime.onClose('nest', () => app.close());
   const server = app.getHttpServer() as Server;

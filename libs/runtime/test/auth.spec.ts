@@ -1,7 +1,7 @@
 // Bearer tokens, the same way in every framework: one small API, its operations guarded by the
 // platform from the contract, on Express, Fastify and NestJS, with tokens from a real issuer.
 import { createServer, type Server } from 'node:http';
-import { Controller, Module } from '@nestjs/common';
+import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Authenticator, principalName } from '@platform/auth';
@@ -9,16 +9,16 @@ import { bearer, TestIssuer } from '@platform/auth/testing';
 import { IdParams, operation, serviceApi } from '@platform/contracts';
 import { route } from '@platform/contracts/express';
 import { fastifyRoute } from '@platform/contracts/fastify';
+import { caseName, fillPath, judge, matrixCases } from '@platform/contracts/testing';
 import { Input, Route } from '@platform/contracts/nest';
 import { Type } from '@sinclair/typebox';
 import express from 'express';
 import Fastify from 'fastify';
 import request from 'supertest';
-import { accessOfApi } from '../src/access';
 import { createRuntime, type ServiceRuntime } from '../src/index';
 import { expressPlatform } from '../src/express';
 import { fastifyOptions, platform } from '../src/fastify';
-import { PlatformModule } from '../src/nest';
+import { PlatformModule, platformHttpAdapter } from '../src/nest';
 import { captureLogs } from './apps';
 
 const readThing = operation({
@@ -78,7 +78,7 @@ const frameworks: Record<string, (auth: Authenticator) => Promise<App>> = {
     const app = express();
     const adapter = expressPlatform(runtime, { api, auth });
     adapter.before(app);
-    const router = express.Router();
+    const router = adapter.router();
     route(router, readThing, ({ caller }) => ({ caller: principalName(caller) }));
     route(router, writeThing, ({ caller }) => ({ caller: principalName(caller) }));
     app.use(router);
@@ -114,7 +114,11 @@ const frameworks: Record<string, (auth: Authenticator) => Promise<App>> = {
     }
     @Module({ imports: [PlatformModule.forRoot({ runtime, api, auth })], controllers: [ThingsController] })
     class AppModule {}
-    const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger: false });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule, platformHttpAdapter(), {
+      bodyParser: false,
+      logger: false,
+      abortOnError: false,
+    });
     await app.init();
     runtime.onClose('nest', () => app.close());
     return listening(runtime, logs, app.getHttpServer() as Server);
@@ -211,21 +215,163 @@ describe.each(Object.keys(frameworks))('bearer tokens on %s', (framework) => {
   });
 });
 
-describe('accessOfApi', () => {
-  it('refuses an API with guarded operations and no authenticator, naming them', () => {
-    expect(() => accessOfApi(api, undefined)).toThrow(/readThing, writeThing need a bearer token/);
+/** Builds an app the platform must refuse: a plain route beside the operations, or an operation with no authenticator. */
+const refused: Record<string, (options: { plainRoute: boolean; auth?: Authenticator }) => Promise<unknown>> = {
+  express: async ({ plainRoute, auth }) => {
+    const { runtime } = runtimeWithLogs();
+    const app = express();
+    const adapter = expressPlatform(runtime, { api, auth });
+    adapter.before(app);
+    const router = adapter.router();
+    if (plainRoute) router.get('/things/:id/secret', (_req, res) => void res.json({ open: true }));
+    else route(router, readThing, () => ({}));
+    app.use(router);
+    adapter.after(app);
+  },
+  fastify: async ({ plainRoute, auth }) => {
+    const { runtime } = runtimeWithLogs();
+    const app = Fastify(fastifyOptions(runtime, { api }));
+    await app.register(platform, { runtime, api, auth });
+    if (plainRoute) app.get('/things/:id/secret', async () => ({ open: true }));
+    else app.route(fastifyRoute(readThing, () => ({})));
+    await app.ready();
+  },
+  nest: async ({ plainRoute, auth }) => {
+    const { runtime } = runtimeWithLogs();
+    @Controller()
+    class PlainController {
+      @Get('things/:id/secret')
+      secret() {
+        return { open: true };
+      }
+    }
+    @Controller()
+    class ThingsController {
+      @Route(readThing)
+      read() {
+        return {};
+      }
+    }
+    @Module({
+      imports: [PlatformModule.forRoot({ runtime, api, auth })],
+      controllers: [plainRoute ? PlainController : ThingsController],
+    })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, platformHttpAdapter(), {
+      bodyParser: false,
+      logger: false,
+      abortOnError: false,
+    });
+    await app.init();
+  },
+};
+
+describe.each(Object.keys(frameworks))('access fails closed on %s', (framework) => {
+  let issuer: TestIssuer;
+  let app: App;
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    app = await (frameworks[framework] as (auth: Authenticator) => Promise<App>)(
+      new Authenticator(issuer.trust('things')),
+    );
+  });
+  afterAll(async () => {
+    await app.runtime.shutdown();
+    await issuer.close();
   });
 
-  it('finds what each request needs from its operation (a HEAD is a GET), nothing for the rest', async () => {
+  it('refuses to build an app with a route that is not an operation', async () => {
+    const build = refused[framework] as (typeof refused)['express'];
+    await expect(build({ plainRoute: true, auth: new Authenticator(issuer.trust('things')) })).rejects.toThrow(
+      /\/things\/:?id\/secret|PlainController\.secret/,
+    );
+  });
+
+  it('refuses to build an app whose operations need a token it cannot verify', async () => {
+    const build = refused[framework] as (typeof refused)['express'];
+    await expect(build({ plainRoute: false })).rejects.toThrow(/readThing|needs a bearer token/);
+  });
+
+  it('routes only the exact path: another case, a trailing or doubled slash is 404 before any check', async () => {
+    const person = await issuer.person('ada', { scope: 'things:read' });
+    for (const path of [`/THINGS/${ID}`, `/Things/${ID}`, `/things/${ID}/`, `//things/${ID}`, `/things//${ID}`]) {
+      for (const headers of [{}, bearer(person)]) {
+        const res = await request(app.server).get(path).set(headers);
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+        expect(res.body).toMatchObject({ type: 'urn:problem-type:route-not-found' });
+      }
+    }
+    await request(app.server).get(`/things/${ID}`).set(bearer(person)).expect(200, { caller: 'ada' });
+  });
+
+  it('answers two Authorization headers 400, whichever comes first', async () => {
+    const person = await issuer.person('ada', { scope: 'things:read' });
+    const raw = await rawGet(app.server, `/things/${ID}`, [
+      ['Authorization', `Bearer ${person}`],
+      ['Authorization', 'Bearer other'],
+    ]);
+    expect(raw.status).toBe(400);
+    expect(raw.body).toMatchObject({ type: 'urn:problem-type:bad-request' });
+  });
+
+  it('answers OPTIONS 405 with Allow on a path of the API', async () => {
+    const res = await request(app.server).options(`/things/${ID}`);
+    expect(res.status).toBe(405);
+    expect(res.headers['allow']).toBe('GET, HEAD');
+  });
+});
+
+/** A GET with the header lines exactly as given (repeated names included). */
+async function rawGet(server: Server, path: string, headers: [string, string][]) {
+  const { port } = server.address() as { port: number };
+  const { request: send } = await import('node:http');
+  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const req = send(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: [['host', `127.0.0.1:${port}`], ...headers].flat() },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || 'null') }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the authorization matrix', () => {
+  it('fails by name when one route loses its security', async () => {
     const issuer = await TestIssuer.start();
+    const { runtime } = runtimeWithLogs();
     try {
-      const accessOf = accessOfApi(api, new Authenticator(issuer.trust('things')));
-      expect(accessOf?.('GET', `/things/${ID}`)).toEqual(readThing.security);
-      expect(accessOf?.('HEAD', `/things/${ID}`)).toEqual(readThing.security);
-      expect(accessOf?.('POST', '/things')).toEqual(writeThing.security);
-      expect(accessOf?.('GET', '/health/ready')).toBeUndefined();
-      expect(accessOf?.('DELETE', `/things/${ID}`)).toBeUndefined();
+      const app = express();
+      const adapter = expressPlatform(runtime, { api, auth: new Authenticator(issuer.trust('things')) });
+      adapter.before(app);
+      const router = adapter.router();
+      // The mistake: readThing registered as if it were public.
+      route(router, { ...readThing, security: 'public' }, ({ params }) => ({ id: params.id }));
+      route(router, writeThing, ({ caller }) => ({ caller: principalName(caller) }));
+      app.use(router);
+      adapter.after(app);
+      const server = createServer(app);
+      await runtime.listen(server, 0, '127.0.0.1');
+      const policy = { allowsWorkload: true, owned: () => false };
+      const failures: string[] = [];
+      for (const op of [readThing, writeThing]) {
+        const path = fillPath(op, { id: ID });
+        for (const c of matrixCases(op, path, policy, { person: [], admin: [] }).filter(
+          (c) => c.principal === 'anonymous',
+        )) {
+          const res = await request(server)[c.variant.method.toLowerCase() as 'get'](c.variant.path);
+          const verdict = judge(c, res.status);
+          if (verdict !== undefined) failures.push(caseName(c));
+        }
+      }
+      expect(failures).toContain('readThing × anonymous × canonical');
+      expect(failures.every((name) => name.startsWith('readThing'))).toBe(true);
     } finally {
+      await runtime.shutdown();
       await issuer.close();
     }
   });

@@ -1,3 +1,4 @@
+import { type AddressInfo, connect } from 'node:net';
 import request from 'supertest';
 import { frameworks, type TestApp } from './apps';
 
@@ -55,6 +56,28 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('platform 
       instance: '/items/missing',
       requestId: res.headers['x-request-id'],
     });
+  });
+
+  it('answers what the HTTP parser refuses with problem details and a request id; headers up to 32 KiB pass', async () => {
+    const { port } = app.server.address() as AddressInfo;
+    const send = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(text));
+        let answer = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+        socket.on('close', () => resolve(answer)).on('error', reject);
+      });
+    const head = (answer: string) => ({
+      status: Number(answer.split(' ', 2)[1]),
+      requestId: /^x-request-id: (\S+)/im.exec(answer)?.[1],
+      body: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>,
+    });
+    const unknownMethod = head(await send('BREW /items/1 HTTP/1.1\r\nhost: x\r\n\r\n'));
+    expect(unknownMethod).toMatchObject({ status: 400, body: { type: 'urn:problem-type:bad-request', status: 400 } });
+    expect(unknownMethod.body['requestId']).toBe(unknownMethod.requestId);
+    const huge = head(await send(`GET /items/1 HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(40_000)}\r\n\r\n`));
+    expect(huge).toMatchObject({ status: 431, body: { type: 'urn:problem-type:headers-too-large', status: 431 } });
+    await request(app.server).get('/items/1').set('x-big', 'a'.repeat(20_000)).expect(200);
   });
 
   it('answers an unknown route with a 404 problem', async () => {

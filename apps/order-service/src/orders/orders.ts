@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { isAdmin, isOwner, ownerOf, type Person, type Principal } from '@platform/auth';
+import { insufficientScope, isAdmin, isOwner, ownerOf, type Person, type Principal } from '@platform/auth';
 import { problems, ProblemError } from '@platform/errors';
 import {
   alreadyCancelled,
@@ -51,15 +51,15 @@ export class Orders {
   }
 
   async create(input: CreateOrderInput, caller: Principal, context: CallContext): Promise<Order> {
-    if (caller.kind !== 'person') throw new Error('Only a person orders');
+    const person = personOnly(caller);
     const totalCents = orderTotal(input.items);
     if (totalCents < 1) {
       throw new ProblemError(problems.validation, 'The order total must be at least one minor unit.', {
         errors: [{ in: 'body', field: 'items', message: 'must add up to a total of at least 1' }],
       });
     }
-    const owner = ownerOf(caller);
-    const userId = await this.#usersOwnUser(input.userId, caller, context);
+    const owner = ownerOf(person);
+    const userId = await this.#usersOwnUser(input.userId, person, context);
     const timestamp = this.#now().toISOString();
     const order: Order = {
       id: randomUUID(),
@@ -79,12 +79,12 @@ export class Orders {
   }
 
   async get(id: string, caller: Principal): Promise<Order> {
-    return (await this.#find(id, caller)).order;
+    return (await this.#visible(id, caller)).order;
   }
 
   /** The caller's own orders; an administrator's list is everyone's (filtered by `userId` if given). */
   list(input: ListOrdersInput, caller: Principal) {
-    const owner = isAdmin(caller) || caller.kind !== 'person' ? undefined : ownerOf(caller);
+    const owner = isAdmin(caller) ? undefined : ownerOf(personOnly(caller));
     return this.repository.list({ owner, userId: input.userId, status: input.status }, input.limit, input.cursor);
   }
 
@@ -115,7 +115,7 @@ export class Orders {
     context: CallContext,
   ): Promise<Order> {
     const key = paymentKey(id, clientKey, input.paymentMethod.token);
-    const stored = await this.#find(id, caller);
+    const stored = await this.#visible(id, caller);
     if (isPaidBy(stored, key)) return stored.order;
     if (stored.order.status !== 'PENDING') throw notPending(stored.order);
 
@@ -169,7 +169,7 @@ export class Orders {
    * found, completed and refunded, never left behind a cancelled order.
    */
   async cancel(id: string, caller: Principal, context: CallContext): Promise<Order> {
-    const stored = await this.#find(id, caller);
+    const stored = await this.#visible(id, caller);
     const { order } = stored;
     switch (order.status) {
       case 'CANCELLED':
@@ -249,11 +249,17 @@ export class Orders {
     return (await this.payments.paymentsFor(reference, context)).find((p) => p.status === 'SUCCEEDED')?.id;
   }
 
-  /** The order as stored now; with a caller, only if they may see it (its owner or an administrator). */
-  async #find(id: string, caller?: Principal): Promise<StoredOrder> {
+  /** The order as stored now, if `caller` may see it (its owner or an administrator); to anyone else it does not exist. */
+  async #visible(id: string, caller: Principal): Promise<StoredOrder> {
+    const stored = await this.#find(id);
+    if (!(isOwner(caller, stored.order.owner) || isAdmin(caller))) throw orderNotFound(id);
+    return stored;
+  }
+
+  /** The order as stored now, for this service's own steps after the caller was checked. */
+  async #find(id: string): Promise<StoredOrder> {
     const stored = await this.repository.find(id);
     if (stored === undefined) throw orderNotFound(id);
-    if (caller !== undefined && !(isOwner(caller, stored.order.owner) || isAdmin(caller))) throw orderNotFound(id);
     return stored;
   }
 
@@ -264,6 +270,12 @@ export class Orders {
   #reconcileAt(now: Date): string {
     return new Date(now.getTime() + this.options.reconcileAfterMs).toISOString();
   }
+}
+
+/** Orders are people's: a service has none and places none (403). */
+function personOnly(caller: Principal): Person {
+  if (caller.kind !== 'person') throw insufficientScope(undefined);
+  return caller;
 }
 
 /** The idempotency key of a payment attempt: the order plus the client's key, else the token. */

@@ -47,7 +47,9 @@ export const CreateRefundBody = Type.Object({}, { additionalProperties: false })
 
 export const IdempotencyKeyHeaders = Type.Object({ 'idempotency-key': IdempotencyKey });
 
-export const ListPaymentsQuery = pageQuery({ reference: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
+export const ListPaymentsQuery = pageQuery({
+  reference: Type.Optional(PrintableText({ maxLength: 255, description: 'Only payments with this reference.' })),
+});
 export type ListPaymentsInput = Static<typeof ListPaymentsQuery>;
 
 export const paymentNotFound = (id: string) => new ProblemError(problems.notFound, `Payment ${id} does not exist.`);

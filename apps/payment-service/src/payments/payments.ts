@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ADMIN_SCOPE, insufficientScope, isAdmin, type Principal } from '@platform/auth';
 import type { Page } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { type Database, type IdempotencyStore, requestFingerprint } from '@platform/persistence';
@@ -68,6 +69,15 @@ interface RefundSummary {
 const CHARGES = 'payments';
 const REFUNDS = 'refunds';
 
+/**
+ * Who may act on payments: the services allowed to call payment-service, and administrators
+ * (`charge` is for services only). Anyone else is refused, whatever route they came by.
+ */
+function assertMayManage(caller: Principal, { charge = false } = {}): void {
+  if (caller.kind === 'workload' ? caller.allowed : !charge && isAdmin(caller)) return;
+  throw insufficientScope(charge ? undefined : [ADMIN_SCOPE]);
+}
+
 const inProgress = () =>
   new ProblemError(
     problems.idempotencyInProgress,
@@ -103,7 +113,8 @@ export class Payments {
    * and the provider call carries the key, so even a lost response is never charged twice. A
    * declined card is an outcome too (a FAILED payment); a provider failure throws a 502 problem.
    */
-  async charge(input: CreatePaymentInput, idempotencyKey: string): Promise<ChargeOutcome> {
+  async charge(input: CreatePaymentInput, idempotencyKey: string, caller: Principal): Promise<ChargeOutcome> {
+    assertMayManage(caller, { charge: true });
     const summary: ChargeSummary = {
       amountCents: input.amountCents,
       currency: input.currency,
@@ -131,18 +142,21 @@ export class Payments {
     );
   }
 
-  async get(id: string): Promise<Payment> {
+  async get(id: string, caller: Principal): Promise<Payment> {
+    assertMayManage(caller);
     const stored = await this.repository.find(id);
     if (stored === undefined) throw paymentNotFound(id);
     return stored.payment;
   }
 
-  list(input: ListPaymentsInput): Promise<Page<Payment>> {
+  async list(input: ListPaymentsInput, caller: Principal): Promise<Page<Payment>> {
+    assertMayManage(caller);
     return this.repository.list(input.reference, input.limit, input.cursor);
   }
 
   /** Refunds the whole payment, once: the provider call is keyed by the payment. */
-  refund(paymentId: string, idempotencyKey: string): Promise<RefundOutcome> {
+  async refund(paymentId: string, idempotencyKey: string, caller: Principal): Promise<RefundOutcome> {
+    assertMayManage(caller);
     return this.#once(
       REFUNDS,
       idempotencyKey,

@@ -19,8 +19,8 @@ export const paymentRoutes: FastifyPluginAsync<PaymentRoutesOptions> = async (ap
   app.route(
     fastifyRoute(
       createPayment,
-      async ({ body, headers }, _request, reply) => {
-        const { outcome, payment, replayed } = await payments.charge(body, headers['idempotency-key']);
+      async ({ body, headers, caller }, _request, reply) => {
+        const { outcome, payment, replayed } = await payments.charge(body, headers['idempotency-key'], caller);
         if (outcome === 'declined') throw declined(payment, replayed ? { [REPLAYED]: 'true' } : {});
         if (replayed) reply.header(REPLAYED, 'true');
         return reply.code(201).header('location', `/payments/${payment.id}`).send(payment);
@@ -29,15 +29,15 @@ export const paymentRoutes: FastifyPluginAsync<PaymentRoutesOptions> = async (ap
     ),
   );
 
-  app.route(fastifyRoute(listPayments, ({ query }) => payments.list(query)));
+  app.route(fastifyRoute(listPayments, ({ query, caller }) => payments.list(query, caller)));
 
-  app.route(fastifyRoute(getPayment, ({ params }) => payments.get(params.id)));
+  app.route(fastifyRoute(getPayment, ({ params, caller }) => payments.get(params.id, caller)));
 
   app.route(
     fastifyRoute(
       refundPayment,
-      async ({ params, headers }, _request, reply) => {
-        const { refund, replayed } = await payments.refund(params.id, headers['idempotency-key']);
+      async ({ params, headers, caller }, _request, reply) => {
+        const { refund, replayed } = await payments.refund(params.id, headers['idempotency-key'], caller);
         if (replayed) reply.header(REPLAYED, 'true');
         return reply.code(201).send(refund);
       },

@@ -32,7 +32,7 @@ export type UpdateUserInput = Static<typeof UpdateUserBody>;
 
 export const ListUsersQuery = pageQuery({
   issuer: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 2048, description: 'Only users owned through this identity provider.' }),
+    PrintableText({ maxLength: 1024, description: 'Only users owned through this identity provider.' }),
   ),
   subject: Type.Optional(PrintableText({ maxLength: 255, description: 'Only users owned by this subject.' })),
 });

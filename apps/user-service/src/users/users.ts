@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isAdmin, isOwner, ownerOf, type Principal } from '@platform/auth';
+import { insufficientScope, isAdmin, isOwner, ownerOf, type Principal } from '@platform/auth';
 import type { Page } from '@platform/contracts';
 import { isUniqueViolation } from '@platform/persistence';
 import {
@@ -27,7 +27,8 @@ export class Users {
   ) {}
 
   async create(input: CreateUserInput, caller: Principal): Promise<User> {
-    if (caller.kind !== 'person') throw new Error('Only a person has a user profile');
+    // A profile is a person's: a service has none (403).
+    if (caller.kind !== 'person') throw insufficientScope(undefined);
     const email = normalizeEmail(input.email);
     const timestamp = this.now().toISOString();
     try {
@@ -58,8 +59,13 @@ export class Users {
     return user;
   }
 
-  list(input: ListUsersInput): Promise<Page<User>> {
-    return this.repository.list(input.limit, input.cursor, { issuer: input.issuer, subject: input.subject });
+  /** Everyone's users for an administrator or an allowed service; a person's own profile for anyone else. */
+  list(input: ListUsersInput, caller: Principal): Promise<Page<User>> {
+    const filter =
+      caller.kind === 'workload' || isAdmin(caller)
+        ? { issuer: input.issuer, subject: input.subject }
+        : { issuer: caller.issuer, subject: caller.subject };
+    return this.repository.list(input.limit, input.cursor, filter);
   }
 
   async update(id: string, input: UpdateUserInput, caller: Principal): Promise<User> {
