@@ -19,6 +19,11 @@ export const configSpec = {
    */
   abandonedAfterMs: env.optionalMilliseconds('ABANDONED_AFTER_MS'),
   settleIntervalMs: env.milliseconds('SETTLE_INTERVAL_MS', { default: 10_000, max: 600_000 }),
+  /**
+   * How often the provider's ledger is compared with the payments (charges up to ABANDONED_AFTER_MS
+   * ago, resuming where the last pass stopped): a charge nobody recorded is recorded, or refunded.
+   */
+  ledgerIntervalMs: env.milliseconds('LEDGER_INTERVAL_MS', { default: 60_000, max: 3_600_000 }),
 };
 
 export type Config = ConfigOf<typeof configSpec>;

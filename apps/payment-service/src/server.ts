@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { IdempotencyStore, type Queryable, startDatabase } from '@platform/persistence';
+import { Checkpoints, IdempotencyStore, type Queryable, startDatabase } from '@platform/persistence';
 import { createAuthenticator, createRuntime, loadConfig, type ServiceRuntime } from '@platform/runtime';
 import { buildApp } from './app';
 import { type Config, configSpec, SERVICE_NAME } from './config';
 import type { PaymentProvider } from './payments/provider';
 import { PaymentRepository } from './payments/payment-repository';
-import { abandonedAfterMs, Payments, settlementRepair } from './payments/payments';
+import { abandonedAfterMs, ledgerRepair, Payments, settlementRepair } from './payments/payments';
 import { SandboxProvider } from './payments/sandbox-provider';
 
 const PURGE_INTERVAL_MS = 3600_000;
@@ -23,23 +23,25 @@ export async function start(environment: NodeJS.ProcessEnv): Promise<ServiceRunt
   const config = loadConfig(configSpec, environment);
   const runtime = createRuntime({ service: SERVICE_NAME, ...config });
   const db = await startDatabase(runtime, config, join(__dirname, 'migrations'));
-  const idempotency = new IdempotencyStore(db, { staleAfterMs: abandonedAfterMs(config) });
+  const staleAfterMs = abandonedAfterMs(config);
+  const idempotency = new IdempotencyStore(db, { staleAfterMs });
   const provider = providerFor(config.paymentProvider, db);
-  const payments = new Payments(db, new PaymentRepository(db), idempotency, provider, {
+  const payments = new Payments(db, new PaymentRepository(db), idempotency, provider, new Checkpoints(db), {
     providerTimeoutMs: config.providerTimeoutMs,
+    abandonedAfterMs: staleAfterMs,
   });
   const app = await buildApp({ runtime, auth: createAuthenticator(config, runtime.logger), payments });
   runtime.onClose('fastify', () => app.close());
 
-  const purge = setInterval(() => {
-    idempotency.purgeExpired().then(
-      (count) => count > 0 && runtime.logger.info({ count }, 'expired idempotency keys purged'),
-      (error: unknown) => runtime.logger.warn({ err: error }, 'purging idempotency keys failed'),
-    );
-  }, PURGE_INTERVAL_MS).unref();
-  runtime.onClose('idempotency purge', () => clearInterval(purge));
+  runtime.every('purge expired idempotency keys', PURGE_INTERVAL_MS, async () => {
+    const count = await idempotency.purgeExpired();
+    if (count > 0) runtime.logger.info({ count }, 'expired idempotency keys purged');
+  });
   runtime.every('settle abandoned payments', config.settleIntervalMs, (report) =>
     payments.settleAbandoned((settlement) => report(settlementRepair(settlement))),
+  );
+  runtime.every('reconcile provider ledger', config.ledgerIntervalMs, (report) =>
+    payments.reconcileLedger((repair) => report(ledgerRepair(repair))),
   );
 
   await runtime.listen(app.server, config.port, config.host);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Authenticator } from '@platform/auth';
 import type { TestIssuer } from '@platform/auth/testing';
-import { type Engine, IdempotencyStore } from '@platform/persistence';
+import { Checkpoints, type Engine, IdempotencyStore } from '@platform/persistence';
 import { serviceContext, type ServiceContext } from '@platform/persistence/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app';
@@ -19,7 +19,12 @@ export interface TestService extends ServiceContext {
 export async function startTestService(
   engine: Engine,
   issuer: TestIssuer,
-  options: { providerTimeoutMs?: number; now?: () => Date } = {},
+  options: {
+    providerTimeoutMs?: number;
+    now?: () => Date;
+    /** The payments' SQL; tests pass one that fails its writes on demand (a lock timeout, a failover). */
+    repository?: (db: ServiceContext['db']) => PaymentRepository;
+  } = {},
 ): Promise<TestService> {
   const context = await serviceContext({
     service: 'payment-service',
@@ -28,12 +33,14 @@ export async function startTestService(
   });
   const provider = new SandboxProvider(context.db);
   const providerTimeoutMs = options.providerTimeoutMs ?? 2_000;
+  const staleAfterMs = abandonedAfterMs({ providerTimeoutMs });
   const payments = new Payments(
     context.db,
-    new PaymentRepository(context.db),
-    new IdempotencyStore(context.db, { staleAfterMs: abandonedAfterMs({ providerTimeoutMs }), now: options.now }),
+    options.repository?.(context.db) ?? new PaymentRepository(context.db),
+    new IdempotencyStore(context.db, { staleAfterMs, now: options.now }),
     provider,
-    { providerTimeoutMs, now: options.now },
+    new Checkpoints(context.db),
+    { providerTimeoutMs, abandonedAfterMs: staleAfterMs, now: options.now },
   );
   const auth = new Authenticator(issuer.trust('payment-service'));
   const app = await buildApp({ runtime: context.runtime, auth, payments });

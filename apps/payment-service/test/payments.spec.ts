@@ -11,6 +11,7 @@ import request from 'supertest';
 import { IdempotencyStore, requestFingerprint } from '@platform/persistence';
 import { testEngines } from '@platform/persistence/testing';
 import { api as contract } from '../src/api';
+import { PaymentRepository, type StoredPayment } from '../src/payments/payment-repository';
 import { startTestService, type TestService } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,11 +29,13 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
   let orderService: string;
   /** How far this service's clock is ahead: lets a key left in progress grow stale without waiting. */
   let skewMs = 0;
+  let writes: FailingWrites;
   beforeAll(async () => {
     issuer = await TestIssuer.start();
     service = await startTestService(engine, issuer, {
       providerTimeoutMs: 1_000,
       now: () => new Date(Date.now() + skewMs),
+      repository: (db) => (writes = new FailingWrites(db)),
     });
     orderService = await issuer.workload('payment-service');
   });
@@ -116,11 +119,12 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
       expect(await paymentRows(payload.reference)).toEqual([]);
     });
 
-    it('answers 502 when the provider does not answer in time, without hanging', async () => {
+    it('answers 503 payment-outcome-unknown when the provider does not answer in time, never "not charged"', async () => {
       const started = performance.now();
       const res = await pay(body({ method: { type: 'card', token: 'tok_timeout' } }));
-      expectProblem(res, 502, 'bad-gateway');
-      expect(res.body.detail).toMatch(/did not answer within 1000 ms/);
+      expectProblem(res, 503, 'payment-outcome-unknown');
+      expect(res.body.detail).toMatch(/did not answer within 1000 ms; it may have been done/);
+      expect(res.headers['retry-after']).toBe('2');
       expect(performance.now() - started).toBeLessThan(5_000);
     });
 
@@ -319,7 +323,7 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
       );
       if (charged) {
         await service.provider.charge(
-          { amountCents, currency: 'EUR', token: payload.method.token, idempotencyKey: `charge:${key}` },
+          { amountCents, currency: 'EUR', token: payload.method.token, reference, idempotencyKey: `charge:${key}` },
           new AbortController().signal,
         );
       }
@@ -417,6 +421,150 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
     });
   });
 
+  describe('money under partial failure: once the provider was called, the key is never given back blind', () => {
+    const keyState = async (key: string) =>
+      (
+        await service.db.query<{ state: string }>(
+          "SELECT state FROM idempotency_keys WHERE scope = 'payments' AND key = $1",
+          [key],
+        )
+      ).rows[0]?.state;
+
+    it('a write that fails after the charge keeps the key: 503, a new key waits (409), the same key gets the one charge', async () => {
+      const payload = body();
+      const key = randomUUID();
+      const charges = service.provider.chargeCount;
+      writes.failNext = 1;
+      const failed = await pay(payload, key);
+      expectProblem(failed, 503, 'payment-outcome-unknown');
+      expect(failed.body.detail).toMatch(/may have been done/);
+      expect(service.provider.chargeCount).toBe(charges + 1);
+      expect(await paymentRows(payload.reference)).toEqual([]);
+      expect(await keyState(key)).toBe('in_progress');
+
+      // Another key for the same reference would charge again: it waits until the first is settled.
+      const other = await pay({ ...payload, method: { type: 'card', token: 'tok_mastercard' } });
+      expectProblem(other, 409, 'payment-in-progress');
+      expect(other.headers['retry-after']).toBe('2');
+      expect(service.provider.chargeCount).toBe(charges + 1);
+
+      // The same request settles it itself at once: the provider answers its one charge again.
+      const retry = await pay(payload, key).expect(201);
+      expect(retry.body).toMatchObject({ status: 'SUCCEEDED', reference: payload.reference });
+      expect(service.provider.chargeCount).toBe(charges + 1);
+      expect(await paymentRows(payload.reference)).toEqual([{ status: 'SUCCEEDED' }]);
+      expect((await pay(payload, key).expect(201)).body.id).toBe(retry.body.id);
+    });
+
+    it('with no retry, the next settling run records the charge, and the key then replays it', async () => {
+      const payload = body();
+      const key = randomUUID();
+      writes.failNext = 1;
+      expectProblem(await pay(payload, key), 503, 'payment-outcome-unknown');
+      // Abandoned at once (the provider had answered): no need to wait out the stale time.
+      const settled = (await service.payments.settleAbandoned()).find((s) => s.key === key);
+      expect(settled).toEqual({ kind: 'charge', key, outcome: 'recorded', paymentId: expect.stringMatching(UUID) });
+      const replay = await pay(payload, key).expect(201);
+      expect(replay.body.id).toBe(settled?.paymentId);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+    });
+
+    it('a provider that charges but answers late: 503 unknown, the key held until stale, then the charge recorded', async () => {
+      const payload = body({ method: { type: 'card', token: 'tok_lateAnswer' } });
+      const key = randomUUID();
+      expectProblem(await pay(payload, key), 503, 'payment-outcome-unknown');
+      expect(await keyState(key)).toBe('in_progress');
+      // The provider may still be working on it: nobody asks it, nor retries, before the stale time.
+      expectProblem(await pay(payload, key), 409, 'idempotency-key-in-progress');
+      expect((await service.payments.settleAbandoned()).find((s) => s.key === key)).toBeUndefined();
+      skewMs = 3600_000;
+      const settled = await service.payments.settleAbandoned().finally(() => {
+        skewMs = 0;
+      });
+      expect(settled.find((s) => s.key === key)).toMatchObject({ outcome: 'recorded' });
+      const answer = await pay(payload, key).expect(201);
+      expect(answer.body).toMatchObject({ status: 'SUCCEEDED', method: { last4: '0077' } });
+    });
+
+    it('a refund whose write fails after the provider refunded keeps its key, and a retry records the one refund', async () => {
+      const payment = (await pay(body()).expect(201)).body;
+      const key = randomUUID();
+      writes.failNext = 1;
+      const refund = () => api().post(`/payments/${payment.id}/refunds`).set('idempotency-key', key).send();
+      expectProblem(await refund(), 503, 'payment-outcome-unknown');
+      expect((await api().get(`/payments/${payment.id}`).expect(200)).body.status).toBe('SUCCEEDED');
+      const done = await refund().expect(201);
+      expect((await api().get(`/payments/${payment.id}`).expect(200)).body.refundId).toBe(done.body.id);
+      const { rows } = await service.db.query('SELECT 1 FROM sandbox_refunds WHERE idempotency_key = $1', [
+        `refund:${payment.id}`,
+      ]);
+      expect(rows).toHaveLength(1);
+    });
+
+    it('reconciles the provider’s ledger: a charge nobody recorded is recorded, one without a reference refunded', async () => {
+      const lost = body();
+      const lostKey = randomUUID();
+      const orphanKey = randomUUID();
+      const signal = new AbortController().signal;
+      // Charges whose keys were given back (as before this round): the provider has them, nobody else does.
+      for (const [key, reference] of [
+        [lostKey, lost.reference],
+        [orphanKey, `order-${randomUUID()}`],
+      ] as const) {
+        await service.provider.charge(
+          { amountCents: 2599, currency: 'EUR', token: 'tok_visa', reference, idempotencyKey: `charge:${key}` },
+          signal,
+        );
+      }
+      await service.db.query('UPDATE sandbox_charges SET amount_cents = NULL WHERE idempotency_key = $1', [
+        `charge:${orphanKey}`,
+      ]);
+      // Too young: their requests, or the settling of their keys, may still record them.
+      expect((await service.payments.reconcileLedger()).map((r) => r.key)).not.toContain(lostKey);
+
+      skewMs = 3600_000;
+      const repairs = await service.payments.reconcileLedger().finally(() => {
+        skewMs = 0;
+      });
+      expect(repairs.filter((r) => r.key === lostKey || r.key === orphanKey)).toEqual([
+        { outcome: 'recorded', key: lostKey, paymentId: expect.stringMatching(UUID) },
+        { outcome: 'refunded', key: orphanKey, paymentId: null },
+      ]);
+      const listed = (await api().get('/payments').query({ reference: lost.reference }).expect(200)).body.items;
+      expect(listed).toEqual([expect.objectContaining({ status: 'SUCCEEDED', amountCents: 2599 })]);
+      const { rows } = await service.db.query('SELECT 1 FROM sandbox_refunds WHERE idempotency_key = $1', [
+        `refund:charge:${orphanKey}`,
+      ]);
+      expect(rows).toHaveLength(1);
+      // The client's retry with its key answers the recorded payment, charging nothing more.
+      const charges = service.provider.chargeCount;
+      expect((await pay(lost, lostKey).expect(201)).body.id).toBe(listed[0].id);
+      expect(service.provider.chargeCount).toBe(charges);
+      // A second pass resumes after the first: nothing to repair twice.
+      skewMs = 3600_000;
+      const again = await service.payments.reconcileLedger().finally(() => {
+        skewMs = 0;
+      });
+      expect(again).toEqual([]);
+    });
+
+    it('lists the payments changed after a moment: a refund made later shows up, paging in creation order', async () => {
+      const before = new Date(Date.now() - 1).toISOString();
+      const payment = (await pay(body()).expect(201)).body;
+      const mark = new Date().toISOString();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const changed = async (after: string) =>
+        (await api().get('/payments').query({ updatedAfter: after, limit: 100 }).expect(200)).body.items.map(
+          (p: { id: string; status: string }) => [p.id, p.status],
+        );
+      expect(await changed(before)).toContainEqual([payment.id, 'SUCCEEDED']);
+      expect(await changed(mark)).not.toContainEqual([payment.id, 'SUCCEEDED']);
+      await api().post(`/payments/${payment.id}/refunds`).set('idempotency-key', randomUUID()).expect(201);
+      expect(await changed(mark)).toContainEqual([payment.id, 'REFUNDED']);
+      expectProblem(await api().get('/payments?updatedAfter=yesterday'), 400, 'validation-error');
+    });
+  });
+
   describe('who may move money', () => {
     it('charges and refunds for order-service only; administrators read and refund; people get 403', async () => {
       const admin = await issuer.admin();
@@ -488,3 +636,24 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
     });
   });
 });
+
+/** The real SQL, with its next writes failing on demand: what a lock timeout or a failover does to them. */
+class FailingWrites extends PaymentRepository {
+  failNext = 0;
+
+  override insertOnce(...args: Parameters<PaymentRepository['insertOnce']>): Promise<StoredPayment> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('canceling statement due to lock timeout'));
+    }
+    return super.insertOnce(...args);
+  }
+
+  override refund(...args: Parameters<PaymentRepository['refund']>) {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('canceling statement due to lock timeout'));
+    }
+    return super.refund(...args);
+  }
+}

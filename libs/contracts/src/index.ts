@@ -2,6 +2,7 @@ export {
   colonPath,
   operation,
   PROBLEM_RESPONSES,
+  MONEY_MOVING_RESPONSES,
   problemResponses,
   responsesOf,
   type HeaderSpec,

@@ -135,6 +135,23 @@ export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
 };
 
 /**
+ * The 409 and 503 of an operation that moves money through a payment provider: the outcome of an
+ * earlier attempt may not be known yet, and is then never reported as "not charged".
+ */
+export const MONEY_MOVING_RESPONSES: Readonly<Record<409 | 503, ResponseSpec>> = {
+  409: {
+    ...(PROBLEM_RESPONSES[409] as ResponseSpec),
+    description:
+      'Not in a state that allows this (`conflict`); a request with this idempotency key still in progress (`idempotency-key-in-progress`); or an earlier charge of the same order or reference still being settled with the provider (`payment-in-progress`). The last two carry `Retry-After`.',
+  },
+  503: {
+    ...(PROBLEM_RESPONSES[503] as ResponseSpec),
+    description:
+      'A database or a dependency is unavailable; or the provider was called and the outcome is not known yet (`payment-outcome-unknown`: it may have been charged; the same idempotency key answers the settled outcome). Retry later.',
+  },
+};
+
+/**
  * Every response an operation may give: its own, and those every operation of the platform may
  * give (400 and 405 for any request; 413 and 415 for any but GET, whose body is never read; 401
  * and 403 with a bearer token; 500, and 503 when the database or a dependency is down).

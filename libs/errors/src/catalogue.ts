@@ -29,6 +29,11 @@ export const problems = define({
     status: 409,
     title: 'A request with this idempotency key is still in progress',
   },
+  paymentInProgress: {
+    code: 'payment-in-progress',
+    status: 409,
+    title: 'Another payment of this reference is still in progress',
+  },
   payloadTooLarge: { code: 'payload-too-large', status: 413, title: 'Request body too large' },
   unsupportedMediaType: { code: 'unsupported-media-type', status: 415, title: 'Unsupported media type' },
   headersTooLarge: { code: 'headers-too-large', status: 431, title: 'Request headers too large' },
@@ -42,6 +47,11 @@ export const problems = define({
   badGateway: { code: 'bad-gateway', status: 502, title: 'An upstream provider failed' },
   serviceUnavailable: { code: 'service-unavailable', status: 503, title: 'Service temporarily unavailable' },
   dependencyUnavailable: { code: 'dependency-unavailable', status: 503, title: 'A dependency is unavailable' },
+  paymentOutcomeUnknown: {
+    code: 'payment-outcome-unknown',
+    status: 503,
+    title: 'The outcome of the payment is not known yet',
+  },
 });
 
 export type ProblemCode = (typeof problems)[keyof typeof problems]['code'];

@@ -141,6 +141,29 @@ export class IdempotencyStore {
     return rows;
   }
 
+  /**
+   * Marks a key whose request failed after its side effect may have happened (the write after the
+   * provider's answer failed) as abandoned now, not after the stale time: it stays claimed, never
+   * given back blind, and a retry of the same request or whoever settles abandoned keys takes it
+   * over at once.
+   */
+  async abandon(scope: string, key: string): Promise<void> {
+    const staleSince = new Date(this.#now().getTime() - this.#staleAfterMs - 1);
+    await this.#db.query(
+      "UPDATE idempotency_keys SET locked_at = $3 WHERE scope = $1 AND key = $2 AND state = 'in_progress'",
+      [scope, key, staleSince.toISOString()],
+    );
+  }
+
+  /** Whether the key is claimed by a request whose outcome is not recorded yet. */
+  async inProgress(scope: string, key: string): Promise<boolean> {
+    const { rows } = await this.#db.query(
+      "SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'",
+      [scope, key],
+    );
+    return rows.length > 0;
+  }
+
   /** Gives the key back after a failure that changed nothing (a provider error), so a retry runs again. */
   async release(scope: string, key: string): Promise<void> {
     await this.#db.query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_progress'", [

@@ -29,3 +29,4 @@ export {
   type IdempotencyOptions,
   type IdempotencyStart,
 } from './idempotency';
+export { Checkpoints, type Checkpoint } from './checkpoints';

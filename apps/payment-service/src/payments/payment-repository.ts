@@ -104,13 +104,32 @@ export class PaymentRepository {
     return rows[0] === undefined ? undefined : toStored(rows[0]);
   }
 
-  async list(reference: string | undefined, limit: number, cursor: string | undefined) {
+  async list(
+    filter: { reference?: string | undefined; updatedAfter?: string | undefined },
+    limit: number,
+    cursor: string | undefined,
+  ) {
     const after = cursor === undefined ? 0 : decodeCursor(cursor);
     const { rows } = await this.db.query<PaymentRow>(
-      `${SELECT_PAYMENTS} WHERE p.seq > $1 AND ($2::text IS NULL OR p.reference = $2) ORDER BY p.seq LIMIT $3`,
-      [after, reference ?? null, limit + 1],
+      `${SELECT_PAYMENTS} WHERE p.seq > $1 AND ($2::text IS NULL OR p.reference = $2)
+         AND ($4::timestamptz IS NULL OR p.updated_at > $4) ORDER BY p.seq LIMIT $3`,
+      [after, filter.reference ?? null, limit + 1, filter.updatedAfter ?? null],
     );
     return { items: rows.slice(0, limit).map((row) => toStored(row).payment), nextCursor: nextCursor(rows, limit) };
+  }
+
+  /**
+   * Whether another charge of `reference` is still in progress under a key other than `key`: its
+   * outcome is unknown (the provider may have charged), so a charge with a new key must wait.
+   */
+  async otherChargeInProgress(reference: string, key: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM idempotency_keys
+       WHERE scope = 'payments' AND state = 'in_progress' AND (request::jsonb ->> 'reference') = $1 AND key <> $2
+       LIMIT 1`,
+      [reference, key],
+    );
+    return rows.length > 0;
   }
 
   /** Marks a succeeded payment refunded and records the refund; undefined if it was not SUCCEEDED any more. */

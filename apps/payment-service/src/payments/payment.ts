@@ -49,6 +49,14 @@ export const IdempotencyKeyHeaders = Type.Object({ 'idempotency-key': Idempotenc
 
 export const ListPaymentsQuery = pageQuery({
   reference: Type.Optional(PrintableText({ maxLength: 255, description: 'Only payments with this reference.' })),
+  updatedAfter: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      examples: ['2026-11-27T12:00:00.000Z'],
+      description:
+        'Only payments changed after this moment (refunded, or recorded by a repair): how order-service’s reconciler learns what changed behind its orders.',
+    }),
+  ),
 });
 export type ListPaymentsInput = Static<typeof ListPaymentsQuery>;
 
@@ -61,6 +69,14 @@ export const notRefundable = (payment: Payment) =>
       ? `Payment ${payment.id} is already refunded.`
       : `Payment ${payment.id} failed; there is nothing to refund.`,
     { extensions: { paymentStatus: payment.status } },
+  );
+
+/** Another charge of the same reference has an outcome not known yet: this one waits until it is settled. */
+export const paymentInProgress = (reference: string) =>
+  new ProblemError(
+    problems.paymentInProgress,
+    `Another charge of reference ${reference} is still being settled with the provider; retry shortly.`,
+    { headers: { 'retry-after': '2' } },
   );
 
 /** A declined card's 402 problem, naming its FAILED payment; `headers` say whether it is a replay. */

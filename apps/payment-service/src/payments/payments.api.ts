@@ -1,5 +1,14 @@
 import { SCOPES } from '@platform/auth';
-import { IdParams, operation, Page, PROBLEM_RESPONSES, problemResponses, Timestamp, Uuid } from '@platform/contracts';
+import {
+  IdParams,
+  MONEY_MOVING_RESPONSES,
+  operation,
+  Page,
+  PROBLEM_RESPONSES,
+  problemResponses,
+  Timestamp,
+  Uuid,
+} from '@platform/contracts';
 import { CurrencySchema } from '@platform/money';
 import { Type } from '@sinclair/typebox';
 import { CreatePaymentBody, CreateRefundBody, IdempotencyKeyHeaders, ListPaymentsQuery } from './payment';
@@ -64,7 +73,8 @@ export const createPayment = operation({
       problem: true,
       headers: replayed,
     },
-    ...problemResponses(409, 422, 502),
+    ...problemResponses(422, 502),
+    ...MONEY_MOVING_RESPONSES,
   },
 });
 
@@ -72,7 +82,8 @@ export const listPayments = operation({
   method: 'get',
   path: '/payments',
   operationId: 'listPayments',
-  summary: 'List payments in creation order, optionally by reference (administrators and order-service)',
+  summary:
+    'List payments in creation order, optionally by reference or changed since a moment (administrators and order-service)',
   tags,
   security: { people: [SCOPES.admin], workloads: true },
   query: ListPaymentsQuery,
@@ -106,7 +117,8 @@ export const refundPayment = operation({
   successStatus: 201,
   responses: {
     201: { description: 'The refund; the payment is REFUNDED.', schema: RefundSchema, headers: replayed },
-    ...problemResponses(404, 409, 422, 502),
+    ...problemResponses(404, 422, 502),
+    ...MONEY_MOVING_RESPONSES,
   },
 });
 

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@platform/persistence';
+import type { Currency } from '@platform/money';
 import {
   type ChargeRequest,
   type ChargeResult,
+  type LedgerCharge,
+  type LedgerWindow,
   type PaymentProvider,
   ProviderError,
   type RefundRequest,
@@ -17,9 +20,10 @@ export const SANDBOX_TOKENS = Object.freeze({
   tok_insufficientFunds: { outcome: 'declined', code: 'insufficient_funds', brand: 'visa', last4: '9995' },
   tok_processingError: { outcome: 'error', brand: 'visa', last4: '0119' },
   tok_timeout: { outcome: 'slow', brand: 'visa', last4: '0341' },
+  tok_lateAnswer: { outcome: 'late', brand: 'visa', last4: '0077' },
 } as const);
 
-/** How long `tok_timeout` takes: longer than any sensible provider timeout. */
+/** How long `tok_timeout` and `tok_lateAnswer` take to answer: longer than any sensible provider timeout. */
 export const SANDBOX_SLOW_MS = 30_000;
 
 const abortable = (ms: number, signal: AbortSignal) =>
@@ -35,6 +39,17 @@ const abortable = (ms: number, signal: AbortSignal) =>
     );
   });
 
+/** Waits for `done`, or rejects when `signal` aborts first (the caller's timeout). */
+const untilAborted = (done: Promise<void>, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    void done.then(resolve);
+  });
+
 /**
  * A provider with fixed outcomes per token and no network, so the service runs and is tested
  * offline. Like a real provider it is idempotent per key and answers lookups by key, from its own
@@ -45,10 +60,14 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
   /** Charges made (not replays) by this process: what a real provider would bill. */
   chargeCount = 0;
+  /** Charges still being answered (`tok_lateAnswer`): a call with the same key waits for the first, as card APIs do. */
+  readonly #answering = new Map<string, Promise<void>>();
 
   constructor(private readonly ledger: Queryable) {}
 
   async charge(request: ChargeRequest, signal: AbortSignal): Promise<ChargeResult> {
+    const answering = this.#answering.get(request.idempotencyKey);
+    if (answering !== undefined) await untilAborted(answering, signal);
     const previous = await this.findCharge(request.idempotencyKey);
     if (previous !== undefined) return previous;
     const token = SANDBOX_TOKENS[request.token as keyof typeof SANDBOX_TOKENS];
@@ -65,6 +84,7 @@ export class SandboxProvider implements PaymentProvider {
       case 'declined':
         result = { outcome: 'declined', code: token.code, brand: token.brand, last4: token.last4 };
         break;
+      case 'late':
       case 'succeeded':
         result = {
           outcome: 'succeeded',
@@ -76,11 +96,26 @@ export class SandboxProvider implements PaymentProvider {
     }
     // Two calls with one key at once: the first to record wins and both answer its result.
     const { rowCount } = await this.ledger.query(
-      'INSERT INTO sandbox_charges (idempotency_key, result, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [request.idempotencyKey, JSON.stringify(result), new Date().toISOString()],
+      `INSERT INTO sandbox_charges (idempotency_key, result, created_at, amount_cents, currency, reference)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [
+        request.idempotencyKey,
+        JSON.stringify(result),
+        new Date().toISOString(),
+        request.amountCents,
+        request.currency,
+        request.reference,
+      ],
     );
     if (rowCount === 0) return (await this.findCharge(request.idempotencyKey)) as ChargeResult;
     if (result.outcome === 'succeeded') this.chargeCount++;
+    if (token?.outcome === 'late') {
+      // Charged, and the answer comes long after any caller stopped waiting: the outcome is unknown to it.
+      const answered = new Promise<void>((resolve) => setTimeout(resolve, SANDBOX_SLOW_MS).unref());
+      this.#answering.set(request.idempotencyKey, answered);
+      void answered.then(() => this.#answering.delete(request.idempotencyKey));
+      await untilAborted(answered, signal);
+    }
     return result;
   }
 
@@ -98,6 +133,30 @@ export class SandboxProvider implements PaymentProvider {
       [idempotencyKey],
     );
     return rows[0] === undefined ? undefined : (JSON.parse(rows[0].result) as ChargeResult);
+  }
+
+  async listCharges({ after, until, limit }: LedgerWindow): Promise<LedgerCharge[]> {
+    const { rows } = await this.ledger.query<{
+      idempotency_key: string;
+      result: string;
+      amount_cents: string | null;
+      currency: string | null;
+      reference: string | null;
+      created_at: Date;
+    }>(
+      `SELECT idempotency_key, result, amount_cents, currency, reference, created_at FROM sandbox_charges
+       WHERE (created_at, idempotency_key) > ($1, $2) AND created_at <= $3
+       ORDER BY created_at, idempotency_key LIMIT $4`,
+      [after.createdAt, after.idempotencyKey, until, limit],
+    );
+    return rows.map((row) => ({
+      idempotencyKey: row.idempotency_key,
+      result: JSON.parse(row.result) as ChargeResult,
+      amountCents: Number(row.amount_cents ?? 0),
+      currency: (row.currency ?? 'EUR') as Currency,
+      reference: row.amount_cents === null ? null : row.reference,
+      createdAt: row.created_at.toISOString(),
+    }));
   }
 
   async findRefund(idempotencyKey: string): Promise<{ refundId: string } | undefined> {
