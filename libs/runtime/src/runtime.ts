@@ -14,6 +14,8 @@ import {
 } from '@platform/metrics';
 import { currentTracing, type SamplerName, startTracing, traceRequests } from '@platform/tracing';
 
+/** When a background task first runs after start: soon, whatever its interval. */
+const FIRST_RUN_DELAY_MS = 1_000;
 export interface RuntimeOptions {
   readonly service: string;
   readonly version: string;
@@ -199,7 +201,7 @@ export class ServiceRuntime {
   }
 
   /**
-   * Runs `task` in the background every `intervalMs` (the first run after one interval), never two
+   * Runs `task` in the background every `intervalMs` (the first run within a second of start), never two
    * runs at once. Each repair the task reports is logged at warn and counted as it happens; a
    * failed run is logged at warn and counted, and the next one goes ahead. It stops on shutdown,
    * waiting for a run under way, before the resources registered earlier (the database) close.
@@ -221,12 +223,22 @@ export class ServiceRuntime {
         this.logger.warn({ task: name, err: error }, `${name} failed; it runs again in ${intervalMs} ms`);
       }
     };
-    const timer = setInterval(() => {
+    const tick = () => {
       running ??= run().finally(() => {
         running = undefined;
       });
-    }, intervalMs).unref();
+    };
+    // The first run comes soon after start (a restart in a crash loop must not put repairs off),
+    // then one every interval.
+    let timer = setTimeout(
+      () => {
+        tick();
+        timer = setInterval(tick, intervalMs).unref();
+      },
+      Math.min(intervalMs, FIRST_RUN_DELAY_MS),
+    ).unref();
     return this.onClose(name, async () => {
+      clearTimeout(timer);
       clearInterval(timer);
       await running;
     });
