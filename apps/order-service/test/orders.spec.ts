@@ -379,8 +379,9 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
 
     it('completes a charged order left PENDING, without the client, once the attempt went quiet', async () => {
       const order = await quickOrder();
+      const key = randomUUID();
       proxy.set('drop-after-forward');
-      expectProblem(await quickPay(order.id), 503, 'dependency-unavailable');
+      expectProblem(await quickPay(order.id, key), 503, 'dependency-unavailable');
       const [charge] = await paymentsFor(order.id);
       expect(charge).toMatchObject({ status: 'SUCCEEDED' });
       // Still held by the attempt: the reconciler leaves a live attempt alone.
@@ -392,6 +393,31 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expect(await quickGet(order.id)).toMatchObject({ status: 'PAID', paymentId: charge?.id });
       expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual([]);
       expect(await paymentsFor(order.id)).toEqual([expect.objectContaining({ id: charge?.id, status: 'SUCCEEDED' })]);
+      // The client's retry with its original key after the repair: the PAID order, not a conflict.
+      proxy.set('pass');
+      const retry = await quickPay(order.id, key).expect(200);
+      expect(retry.body).toMatchObject({ status: 'PAID', paymentId: charge?.id });
+    });
+
+    it('cancels a PAID order whose payment an administrator refunded behind its back, with no client action', async () => {
+      const order = await quickOrder();
+      const paid = (await quickPay(order.id).expect(200)).body;
+      // A finished payment is off the reconciler's schedule: healing works on what needs it.
+      const { rows } = await quick.db.query<{ reconcile_after: Date | null }>(
+        'SELECT reconcile_after FROM orders WHERE id = $1',
+        [order.id],
+      );
+      expect(rows[0]?.reconcile_after).toBeNull();
+      const refund = await fetch(`${payments.url}/payments/${paid.paymentId}/refunds`, {
+        method: 'POST',
+        headers: { 'idempotency-key': randomUUID(), ...bearer(await issuer.admin()) },
+      });
+      expect(refund.status).toBe(201);
+      const { id: refundId } = (await refund.json()) as { id: string };
+
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual(['cancelled-refunded-order']);
+      expect(await quickGet(order.id)).toMatchObject({ status: 'CANCELLED', paymentId: paid.paymentId, refundId });
+      expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual([]);
     });
 
     it('refunds the charge of a quiet attempt when the client cancels instead: CANCELLED with its refund', async () => {

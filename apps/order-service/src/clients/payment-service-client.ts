@@ -1,7 +1,14 @@
 import type { TokenFile } from '@platform/auth';
-import { problems, ProblemError } from '@platform/errors';
+import { problems, ProblemError, problemType } from '@platform/errors';
 import type { HttpClient, HttpResponse } from '@platform/http-client';
-import type { CallContext, ChargeOutcome, ChargeRequest, PaymentGateway, PaymentRecord } from '../orders/ports';
+import type {
+  CallContext,
+  ChargeOutcome,
+  ChargeRequest,
+  PaymentChange,
+  PaymentGateway,
+  PaymentRecord,
+} from '../orders/ports';
 import { callAsWorkload, dependencyUnavailable } from './unavailable';
 
 interface ProblemBody {
@@ -10,7 +17,9 @@ interface ProblemBody {
   failureCode?: string;
 }
 
-const IN_PROGRESS = 'urn:problem-type:idempotency-key-in-progress';
+const IN_PROGRESS = problemType(problems.idempotencyInProgress);
+const PAYMENT_IN_PROGRESS = problemType(problems.paymentInProgress);
+const OUTCOME_UNKNOWN = problemType(problems.paymentOutcomeUnknown);
 
 /**
  * Payments over HTTP on payment-service, as order-service's workload (its own token). Every write
@@ -66,6 +75,35 @@ export class PaymentServiceClient implements PaymentGateway {
     throw this.#unexpected(res);
   }
 
+  async paymentsChangedAfter(
+    after: string,
+    limit: number,
+    cursor: string | null,
+    context: CallContext,
+  ): Promise<{ items: PaymentChange[]; nextCursor: string | null }> {
+    const query = new URLSearchParams({
+      updatedAfter: after,
+      limit: String(limit),
+      ...(cursor === null ? {} : { cursor }),
+    });
+    const res = await this.#call<{ items: PaymentChange[]; nextCursor: string | null }>(context, {
+      method: 'GET',
+      path: `/payments?${query}`,
+      route: '/payments',
+    });
+    if (res.status !== 200) throw this.#unexpected(res);
+    return {
+      items: res.body.items.map(({ id, status, refundId, reference, updatedAt }) => ({
+        id,
+        status,
+        refundId,
+        reference,
+        updatedAt,
+      })),
+      nextCursor: res.body.nextCursor,
+    };
+  }
+
   async paymentsFor(reference: string, context: CallContext): Promise<PaymentRecord[]> {
     const payments: PaymentRecord[] = [];
     let cursor: string | null = null;
@@ -98,7 +136,10 @@ export class PaymentServiceClient implements PaymentGateway {
     });
   }
 
-  /** Answers this client has no case for: in-progress, provider failure, an outage, or a bug (500). */
+  /**
+   * Answers this client has no case for: in progress, an outcome not known yet, the provider's
+   * refusal, an outage, or a bug (500). Only the provider's refusal says nothing was charged.
+   */
   #unexpected(res: HttpResponse<unknown>): Error {
     const body = (res.body ?? {}) as ProblemBody;
     if (res.status === 409 && body.type === IN_PROGRESS) {
@@ -106,10 +147,24 @@ export class PaymentServiceClient implements PaymentGateway {
         headers: { 'retry-after': '1' },
       });
     }
+    if (res.status === 409 && body.type === PAYMENT_IN_PROGRESS) {
+      return new ProblemError(
+        problems.paymentInProgress,
+        'An earlier payment attempt of this order is still being settled with the provider; retry shortly.',
+        { headers: { 'retry-after': '2' } },
+      );
+    }
+    if (res.status === 503 && body.type === OUTCOME_UNKNOWN) {
+      return new ProblemError(
+        problems.paymentOutcomeUnknown,
+        'The card was sent to the payment provider, but the outcome is not known yet: it may have been charged. Retry with the same Idempotency-Key for the outcome.',
+        { headers: { 'retry-after': '2' } },
+      );
+    }
     if (res.status === 502) {
       return new ProblemError(
         problems.badGateway,
-        'The payment provider failed; the order was not charged and can be paid again.',
+        'The payment provider refused the request; the order was not charged and can be paid again.',
       );
     }
     if (res.status >= 500)

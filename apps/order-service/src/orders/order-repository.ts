@@ -2,6 +2,11 @@ import type { Owner } from '@platform/auth';
 import type { Currency } from '@platform/money';
 import { decodeCursor, nextCursor, type Queryable } from '@platform/persistence';
 import type { Order, OrderItem, OrderStatus } from './order';
+import type { PaymentChange } from './ports';
+
+/** An order's attempt or cancel finished: off the reconciler's schedule, unless it is watched (`$3`: now). */
+const UNSCHEDULE_UNLESS_WATCHED = 'reconcile_after = CASE WHEN watch_until > $3 THEN reconcile_after END';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface OrderRow {
   id: string;
@@ -130,20 +135,34 @@ export class OrderRepository {
     return rows[0] === undefined ? undefined : { previousKey: rows[0].previous_key };
   }
 
-  /** Frees the order from a payment attempt that is over (declined), so another may start. */
-  async releasePayment(id: string, key: string): Promise<void> {
+  /**
+   * Frees the order from a payment attempt that is over (declined), so another may start; the
+   * attempt ended, so the reconciler need not look unless it watches the order for another reason.
+   */
+  async releasePayment(id: string, key: string, now: string): Promise<void> {
     await this.db.query(
-      "UPDATE orders SET payment_key = NULL, payment_key_at = NULL WHERE id = $1 AND status = 'PENDING' AND payment_key = $2",
-      [id, key],
+      `UPDATE orders SET payment_key = NULL, payment_key_at = NULL, ${UNSCHEDULE_UNLESS_WATCHED}
+       WHERE id = $1 AND status = 'PENDING' AND payment_key = $2`,
+      [id, key, now],
     );
   }
 
-  /** PENDING to PAID, only for the attempt holding the order; false if it no longer does. */
-  async markPaid(id: string, key: string, paymentId: string, now: string): Promise<boolean> {
+  /**
+   * PENDING to PAID, only for the attempt holding the order; false if it no longer does. A request
+   * that finished its attempt takes the order off the reconciler's schedule (unless it is watched:
+   * an overruled attempt may still leave a charge behind it); the reconciler keeps it on.
+   */
+  async markPaid(
+    id: string,
+    key: string,
+    paymentId: string,
+    now: string,
+    { finished = true }: { finished?: boolean } = {},
+  ): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE orders SET status = 'PAID', payment_id = $3, updated_at = $4
+      `UPDATE orders SET status = 'PAID', payment_id = $4, updated_at = $3${finished ? `, ${UNSCHEDULE_UNLESS_WATCHED}` : ''}
        WHERE id = $1 AND status = 'PENDING' AND payment_key = $2`,
-      [id, key, paymentId, now],
+      [id, key, now, paymentId],
     );
     return rowCount > 0;
   }
@@ -161,7 +180,8 @@ export class OrderRepository {
     holder: string | null = null,
   ): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE orders SET status = 'CANCELLED', refund_id = $3, updated_at = $4
+      `UPDATE orders SET status = 'CANCELLED', refund_id = $3, updated_at = $4,
+         reconcile_after = CASE WHEN watch_until > $4 THEN reconcile_after END
        WHERE id = $1 AND status = $2
          AND (status = 'PAID' OR payment_key IS NULL OR payment_key = $6 OR payment_key_at < $5)`,
       [id, from, refundId, now, staleBefore, holder],
@@ -190,6 +210,25 @@ export class OrderRepository {
        WHERE id = $1 AND status = 'CANCELLED' AND payment_id IS NULL`,
       [id, paymentId, refundId, now],
     );
+  }
+
+  /**
+   * Schedules a visit now to each order behind a changed payment that disagrees with it: a charge
+   * that is not the order's payment (a PENDING order charged, a second charge, one behind a
+   * cancelled order), or the payment of a PAID order refunded behind its back. Returns how many.
+   */
+  async scheduleChanged(changes: readonly PaymentChange[], now: string): Promise<number> {
+    const ours = changes.filter((change) => UUID.test(change.reference));
+    if (ours.length === 0) return 0;
+    const { rowCount } = await this.db.query(
+      `UPDATE orders o SET reconcile_after = $4
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS p(reference, id, status)
+       WHERE o.id = p.reference AND (o.reconcile_after IS NULL OR o.reconcile_after > $4)
+         AND ((p.status = 'SUCCEEDED' AND o.payment_id IS DISTINCT FROM p.id)
+              OR (p.status = 'REFUNDED' AND o.status = 'PAID' AND o.payment_id = p.id))`,
+      [ours.map((c) => c.reference), ours.map((c) => c.id), ours.map((c) => c.status), now],
+    );
+    return rowCount;
   }
 
   /**

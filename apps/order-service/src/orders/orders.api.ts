@@ -1,5 +1,14 @@
 import { SCOPES } from '@platform/auth';
-import { IdParams, operation, Owner, Page, problemResponses, Timestamp, Uuid } from '@platform/contracts';
+import {
+  IdParams,
+  MONEY_MOVING_RESPONSES,
+  operation,
+  Owner,
+  Page,
+  problemResponses,
+  Timestamp,
+  Uuid,
+} from '@platform/contracts';
 import { CurrencySchema } from '@platform/money';
 import { Type } from '@sinclair/typebox';
 import { CreateOrderBody, IdempotencyKeyHeader, ListOrdersQuery, OrderItemSchema, PayOrderBody } from './order';
@@ -83,7 +92,8 @@ export const payOrder = operation({
   successStatus: 200,
   responses: {
     200: { description: 'The PAID order.', schema: OrderSchema },
-    ...problemResponses(402, 404, 409, 422, 502),
+    ...problemResponses(402, 404, 422, 502),
+    ...MONEY_MOVING_RESPONSES,
   },
 });
 
@@ -98,7 +108,11 @@ export const cancelOrder = operation({
   body: Type.Object({}, { additionalProperties: false }),
   bodyOptional: true,
   successStatus: 200,
-  responses: { 200: { description: 'The CANCELLED order.', schema: OrderSchema }, ...problemResponses(404, 409, 502) },
+  responses: {
+    200: { description: 'The CANCELLED order.', schema: OrderSchema },
+    ...problemResponses(404, 502),
+    ...MONEY_MOVING_RESPONSES,
+  },
 });
 
 /** Every operation of order-service, as its routes are registered and its OpenAPI document lists them. */

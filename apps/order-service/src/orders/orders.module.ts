@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Database } from '@platform/persistence';
+import { Checkpoints, type Database } from '@platform/persistence';
 import type { ServiceRuntime } from '@platform/runtime';
 import { SERVICE_RUNTIME } from '@platform/runtime/nest';
 import { PaymentServiceClient } from '../clients/payment-service-client';
@@ -30,9 +30,13 @@ import { Reconciler } from './reconciler';
     },
     {
       provide: Reconciler,
-      useFactory: (repository: OrderRepository, payments: PaymentServiceClient, settings: OrderServiceSettings) =>
-        new Reconciler(repository, payments, settings),
-      inject: [OrderRepository, PaymentServiceClient, ORDER_SERVICE_CONFIG],
+      useFactory: (
+        repository: OrderRepository,
+        payments: PaymentServiceClient,
+        db: Database,
+        settings: OrderServiceSettings,
+      ) => new Reconciler(repository, payments, new Checkpoints(db), settings),
+      inject: [OrderRepository, PaymentServiceClient, DATABASE, ORDER_SERVICE_CONFIG],
     },
   ],
 })

@@ -127,8 +127,9 @@ export class Orders {
     }
 
     const { order } = stored;
-    if (claim.previousKey !== null && claim.previousKey !== key) {
-      // An earlier attempt with another key went quiet without an outcome: it may have charged.
+    if (claim.previousKey !== null) {
+      // An earlier attempt (this key's, cut short, or another's that went quiet) may have charged,
+      // and payment-service may have settled it since: that charge pays the order, never a second.
       const paymentId = await this.#succeededPayment(order.id, context);
       if (paymentId !== undefined) return this.#complete(id, key, paymentId, context);
     }
@@ -146,7 +147,7 @@ export class Orders {
       case 'paid':
         return this.#complete(id, key, outcome.paymentId, context);
       case 'declined':
-        await this.repository.releasePayment(id, key);
+        await this.repository.releasePayment(id, key, this.#now().toISOString());
         throw new ProblemError(
           problems.paymentDeclined,
           'The card was declined; the order can be paid with another card.',
@@ -155,7 +156,7 @@ export class Orders {
           },
         );
       case 'key-reused':
-        await this.repository.releasePayment(id, key);
+        await this.repository.releasePayment(id, key, this.#now().toISOString());
         throw new ProblemError(
           problems.idempotencyKeyReused,
           'This Idempotency-Key was already used to pay with a different card.',

@@ -33,12 +33,28 @@ export interface PaymentRecord {
   readonly refundId: string | null;
 }
 
+/** A payment that changed (charged, refunded, or recorded by a repair), with what it was for. */
+export interface PaymentChange extends PaymentRecord {
+  readonly reference: string;
+  readonly updatedAt: string;
+}
+
 /** Charging and refunding (payment-service, over HTTP). Unreachable means a 503 problem. */
 export interface PaymentGateway {
   charge(request: ChargeRequest, context: CallContext): Promise<ChargeOutcome>;
   refund(paymentId: string, idempotencyKey: string, context: CallContext): Promise<{ readonly refundId: string }>;
   /** Every payment with this reference (an order id), oldest first. */
   paymentsFor(reference: string, context: CallContext): Promise<readonly PaymentRecord[]>;
+  /**
+   * The payments changed after `after` (at most `limit` of them; `cursor` pages on): how changes
+   * made behind an order's back (an administrator's refund, a charge recorded by a repair) reach it.
+   */
+  paymentsChangedAfter(
+    after: string,
+    limit: number,
+    cursor: string | null,
+    context: CallContext,
+  ): Promise<{ readonly items: readonly PaymentChange[]; readonly nextCursor: string | null }>;
 }
 
 /** What travels with every outgoing call: the caller's request id. */

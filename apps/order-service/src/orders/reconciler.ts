@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Checkpoints } from '@platform/persistence';
 import type { Repair } from '@platform/runtime';
 import type { OrderRepository, StoredOrder } from './order-repository';
 import { refundKey, voidKey } from './orders';
@@ -11,8 +12,8 @@ export interface ReconcilerOptions {
   readonly reconcileAfterMs: number;
   /** How long to keep looking at an order whose attempt went quiet or was overruled. */
   readonly reconcileWatchMs: number;
-  /** How many due orders one run settles at most. */
-  readonly batchSize?: number;
+  /** How long one run may go on settling due orders before it leaves the rest to the next run. */
+  readonly runBudgetMs?: number;
   readonly now?: () => Date;
 }
 
@@ -22,18 +23,34 @@ interface Visit {
   readonly next: Date | null;
 }
 
-/** How many due orders are leased at a time: few, so that a replica that dies holds few for long. */
-const LEASE_SIZE = 10;
+/**
+ * How many due orders are leased, and settled side by side, at a time: enough to keep pace with
+ * load (each visit waits mostly on payment-service), few enough that a replica that dies holds
+ * few for long.
+ */
+const LEASE_SIZE = 16;
+const DEFAULT_RUN_BUDGET_MS = 10_000;
+/** The pass over changed payments. */
+const CHANGES_CHECKPOINT = 'payment-changes';
+const CHANGES_PAGE = 100;
+/**
+ * How far back each pass reads again before where the last one stopped: a payment's change is
+ * stamped before its transaction commits, so one may appear after a later one was read.
+ */
+const CHANGES_OVERLAP_MS = 30_000;
 
 /**
- * Heals orders that a crash left half-finished, without any client: every payment attempt and
- * every cancel of a paid order schedules a later look at the order, and each look settles the
- * order against its payments at payment-service. A PENDING order with a SUCCEEDED charge becomes
- * PAID; a PAID order whose payment was refunded, or whose accepted cancel was cut short, becomes
- * CANCELLED with its refund; a charge that is not the order's payment (behind a cancelled order,
- * or a second charge from an overruled attempt) is refunded. Orders are leased with `FOR UPDATE
- * SKIP LOCKED`, so replicas share the work and never do it twice; every step is conditional and
- * every payment call idempotent, so a run is safe at any moment beside live requests.
+ * Heals orders left half-finished, without any client. Its work is what needs repair: an attempt
+ * or a cancel that did not finish leaves its order scheduled (a finished one takes it off), and
+ * each run reads the payments changed at payment-service since the last (a refund made by an
+ * administrator, a charge recorded by payment-service's own repairs) and schedules the orders they
+ * disagree with. Each visit settles an order against its payments: a PENDING order with a
+ * SUCCEEDED charge becomes PAID; a PAID order whose payment was refunded, or whose accepted cancel
+ * was cut short, becomes CANCELLED with its refund; a charge that is not the order's payment
+ * (behind a cancelled order, or a second charge) is refunded. Due orders are leased with
+ * `FOR UPDATE SKIP LOCKED` and settled side by side, so replicas share the work and never do it
+ * twice; every step is conditional and every payment call idempotent, so a run is safe at any
+ * moment beside live requests.
  */
 export class Reconciler {
   readonly #now: () => Date;
@@ -41,43 +58,47 @@ export class Reconciler {
   constructor(
     private readonly repository: OrderRepository,
     private readonly payments: PaymentGateway,
+    private readonly checkpoints: Checkpoints,
     private readonly options: ReconcilerOptions,
   ) {
     this.#now = options.now ?? (() => new Date());
   }
 
   /**
-   * One run: every due order (up to the batch size), each settled against its payments. Each
-   * repair is reported as it is made (and returned); an order that cannot be settled now (say,
-   * payment-service is down) is tried again shortly, and the run then fails after the others.
+   * One run: schedules the orders behind changed payments, then settles due orders until none is
+   * left (or the run's budget is spent). Each repair is reported as it is made (and returned); an
+   * order that cannot be settled now (say, payment-service is down) is tried again shortly, and
+   * the run then fails after the others.
    */
   async reconcile(report: (repair: Repair) => void = () => undefined): Promise<Repair[]> {
     const context = { requestId: `reconcile-${randomUUID()}` };
     const repairs: Repair[] = [];
     const failures: unknown[] = [];
-    let settled = 0;
-    while (settled < (this.options.batchSize ?? 100)) {
+    await this.#scheduleChanged(context).catch((error: unknown) => failures.push(error));
+    const deadline = performance.now() + (this.options.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS);
+    while (performance.now() < deadline) {
       // A lease lasts one recheck delay: if this replica dies, another takes its orders after that.
       const now = this.#now();
       const leaseUntil = this.#later(now).toISOString();
       const due = await this.repository.leaseDue(now.toISOString(), leaseUntil, LEASE_SIZE);
       if (due.length === 0) break;
-      settled += due.length;
-      for (const id of due) {
-        let next: Date | null;
-        try {
-          const stored = await this.repository.find(id);
-          if (stored === undefined) continue;
-          const visit = await this.#visit(stored, context);
-          for (const repair of visit.repairs) report(repair);
-          repairs.push(...visit.repairs);
-          next = visit.next ?? this.#watching(stored);
-        } catch (error) {
-          failures.push(error);
-          next = this.#later(this.#now());
-        }
-        await this.repository.endLease(id, leaseUntil, next?.toISOString() ?? null);
-      }
+      await Promise.all(
+        due.map(async (id) => {
+          let next: Date | null;
+          try {
+            const stored = await this.repository.find(id);
+            if (stored === undefined) return;
+            const visit = await this.#visit(stored, context);
+            for (const repair of visit.repairs) report(repair);
+            repairs.push(...visit.repairs);
+            next = visit.next ?? this.#watching(stored);
+          } catch (error) {
+            failures.push(error);
+            next = this.#later(this.#now());
+          }
+          await this.repository.endLease(id, leaseUntil, next?.toISOString() ?? null);
+        }),
+      );
     }
     if (failures.length > 0) {
       throw new Error(`${failures.length} orders could not be reconciled now; they are tried again shortly`, {
@@ -85,6 +106,25 @@ export class Reconciler {
       });
     }
     return repairs;
+  }
+
+  /** Reads the payments changed since the last pass and schedules the orders they disagree with. */
+  async #scheduleChanged(context: CallContext): Promise<void> {
+    const now = this.#now();
+    const checkpoint = await this.checkpoints.get(CHANGES_CHECKPOINT);
+    const since = new Date(
+      (checkpoint === undefined ? now.getTime() - this.options.reconcileWatchMs : Date.parse(checkpoint.at)) -
+        CHANGES_OVERLAP_MS,
+    ).toISOString();
+    let newest = checkpoint?.at ?? since;
+    let cursor: string | null = null;
+    do {
+      const page = await this.payments.paymentsChangedAfter(since, CHANGES_PAGE, cursor, context);
+      await this.repository.scheduleChanged(page.items, this.#now().toISOString());
+      for (const change of page.items) if (change.updatedAt > newest) newest = change.updatedAt;
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    await this.checkpoints.advance(CHANGES_CHECKPOINT, { at: newest, afterKey: '' });
   }
 
   async #visit(stored: StoredOrder, context: CallContext): Promise<Visit> {
@@ -119,12 +159,16 @@ export class Reconciler {
       await this.repository.watch(id, watchUntil.toISOString());
       return { repairs: [], next: watchUntil > now ? this.#later(now) : null };
     }
-    const key = `order:${id}:reconcile`;
+    // Paid under the key of the attempt that went quiet, so that its client's retry answers the PAID order.
+    const key = stored.paymentKey ?? `order:${id}:reconcile`;
     const claimed = await this.repository.claimForPayment(id, key, now.toISOString(), staleBefore, {
       reconcileAt: this.#later(now).toISOString(),
       watchUntil: new Date(now.getTime() + this.options.reconcileWatchMs).toISOString(),
     });
-    if (claimed === undefined || !(await this.repository.markPaid(id, key, charge.id, now.toISOString()))) {
+    const paid =
+      claimed !== undefined &&
+      (await this.repository.markPaid(id, key, charge.id, now.toISOString(), { finished: false }));
+    if (!paid) {
       return { repairs: [], next: new Date(now.getTime() + 1_000) }; // a live request got there first
     }
     // Paid now; the next run settles what else stands behind it (another charge, an accepted cancel).
