@@ -53,7 +53,8 @@ function parameters(where: 'path' | 'query' | 'header', schema: TObject | undefi
     return {
       name,
       in: where,
-      required: where === 'path' || required.has(name),
+      // A parameter with a default may be left out (validation fills it in): a client need not send it.
+      required: where === 'path' || (required.has(name) && !('default' in rest)),
       ...(typeof description === 'string' ? { description } : {}),
       schema: rest,
     };

@@ -130,6 +130,13 @@ describe('the OpenAPI document', () => {
     expect(create.responses['400']?.content).toEqual({
       'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } },
     });
+    // A parameter with a default is not required: a generated client must not force it.
+    const list = document.paths['/things']?.['get'] as { parameters: { name: string; required: boolean }[] };
+    expect(list.parameters.map(({ name, required }) => [name, required])).toEqual([
+      ['name', false],
+      ['limit', false],
+      ['cursor', false],
+    ]);
     const touch = document.paths['/things/{id}/touch']?.['post'] as { requestBody: { required: boolean } };
     expect(touch.requestBody.required).toBe(false);
     expect(Object.keys(document.components['schemas'] ?? {})).toEqual(['ProblemDetails', 'Thing']);

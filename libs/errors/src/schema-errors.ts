@@ -18,6 +18,16 @@ const pointerToField = (pointer: string): string =>
 
 const join = (parent: string, child: string): string => (parent === '' ? child : `${parent}.${child}`);
 
+/** How many allowed values an error names before it only counts the rest. */
+const SHOWN_VALUES = 12;
+
+/** `EUR, USD, GBP` or, for a long list, the first few and how many in all. */
+function allowedValues(values: unknown): string {
+  const all = Array.isArray(values) ? values.map((value) => JSON.stringify(value).replace(/^"|"$/g, '')) : [];
+  const shown = all.slice(0, SHOWN_VALUES).join(', ');
+  return all.length > SHOWN_VALUES ? `${shown}, … (${all.length} in all)` : shown;
+}
+
 function toFieldError(location: FieldError['in'], error: SchemaError): FieldError {
   const field = pointerToField(error.instancePath);
   switch (error.keyword) {
@@ -29,6 +39,8 @@ function toFieldError(location: FieldError['in'], error: SchemaError): FieldErro
       };
     case 'required':
       return { in: location, field: join(field, String(error.params['missingProperty'])), message: 'is required' };
+    case 'enum':
+      return { in: location, field, message: `must be one of ${allowedValues(error.params['allowedValues'])}` };
     case 'format':
       return { in: location, field, message: `must be a valid ${String(error.params['format'])}` };
     default:

@@ -19,9 +19,14 @@ describe('currencies', () => {
     expect(validate({ currency: 'USD' })).toEqual({ currency: 'USD' });
     expect(() => validate({ currency: 'usd' })).toThrow(
       expect.objectContaining({
-        errors: [{ in: 'body', field: 'currency', message: 'must be equal to one of the allowed values' }],
+        errors: [{ in: 'body', field: 'currency', message: `must be one of ${expectedList()}` }],
       }),
     );
+  });
+
+  it('name the allowed values in that error: the first twelve and how many in all', () => {
+    expect(SUPPORTED_CURRENCIES.length).toBeGreaterThan(12);
+    expect(expectedList()).toMatch(/^([A-Z]{3}, ){12}… \(\d+ in all\)$/);
   });
 
   it('keep every amount a safe integer', () => {
@@ -29,3 +34,5 @@ describe('currencies', () => {
     expect(MAX_AMOUNT_MINOR).toBeGreaterThanOrEqual(100 * 1000 * 100_000_000);
   });
 });
+
+const expectedList = () => `${SUPPORTED_CURRENCIES.slice(0, 12).join(', ')}, … (${SUPPORTED_CURRENCIES.length} in all)`;
