@@ -107,6 +107,9 @@ const serviceNodes = [
                   serve: {
                     executor: '@nx/js:node',
                     continuous: true,
+                    // The local issuer first (npm start's, at the same URL with the same keys), so
+                    // a service served alone trusts the tokens `npm run token` mints.
+                    dependsOn: [{ projects: ['local-stack-cli'], target: 'issuer' }],
                     options: {
                       buildTarget: `${name}:build`,
                       // Rebuilds on every change of the service or its libraries and restarts it;
