@@ -136,6 +136,22 @@ export class LocalIssuer {
   }
 
   /**
+   * A request handler for a server of its own: the issuer under `base` (its URL's path), and 404
+   * for every other path.
+   */
+  handler(base: string): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+      if (path !== base && !path.startsWith(`${base}/`)) {
+        req.resume();
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+        return;
+      }
+      this.handle(req, res, path.slice(base.length) || '/');
+    };
+  }
+
+  /**
    * Serves the discovery document and the JWKS for a request whose path is relative to the
    * issuer (`/.well-known/openid-configuration`, `/jwks.json`); anything else is a 404.
    */

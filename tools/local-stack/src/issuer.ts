@@ -5,7 +5,7 @@
 // keys in <dir> (made on first use), which whoever mints the tokens shares. Never a production
 // issuer: it publishes whatever keys that directory holds. Stops on SIGTERM or SIGINT.
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { parseArgs } from 'node:util';
 import { LocalIssuer } from '@platform/auth/issuer';
@@ -55,15 +55,7 @@ async function main(): Promise<void> {
 
   const issuer = await LocalIssuer.persistent(url.href.replace(/\/$/, ''), values.keys);
   const base = url.pathname.replace(/\/$/, '');
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    if (path !== base && !path.startsWith(`${base}/`)) {
-      req.resume();
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-      return;
-    }
-    issuer.handle(req, res, path.slice(base.length) || '/');
-  };
+  const handle = issuer.handler(base);
   const server = tls
     ? createHttpsServer(
         { cert: readFileSync(values['tls-cert'] as string), key: readFileSync(values['tls-key'] as string) },

@@ -34,15 +34,7 @@ async function main(): Promise<void> {
   }
   const issuer = await localIssuer(edgePort, DATA_ROOT);
   const base = new URL(url).pathname;
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    if (path !== base && !path.startsWith(`${base}/`)) {
-      req.resume();
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-      return;
-    }
-    issuer.handle(req, res, path.slice(base.length) || '/');
-  });
+  const server = createServer(issuer.handler(base));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
