@@ -103,7 +103,15 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   // Idle connections outlive every client's own keep-alive, as the services' do.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${options.port} is already in use; EDGE_PORT=<another port> moves the edge`, {
+              cause: error,
+            })
+          : error,
+      ),
+    );
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;

@@ -44,6 +44,13 @@ describe('the local edge', () => {
     await Promise.all(upstreams.map((s) => new Promise((resolve) => s.close(resolve))));
   });
 
+  it('on a port already taken, says which variable moves it', async () => {
+    const port = Number(new URL(edge.url).port);
+    await expect(startEdge({ table: loadRoutes(), upstreams: {}, port })).rejects.toThrow(
+      `port ${port} is already in use; EDGE_PORT=<another port> moves the edge`,
+    );
+  });
+
   it('forwards the path and query unchanged to the service that owns the prefix, with its answer', async () => {
     const res = await fetch(`${edge.url}/orders/abc/pay?x=1`, {
       method: 'POST',
