@@ -8,6 +8,7 @@ import type { Engine } from '@platform/persistence';
 import { serviceContext, type ServiceContext } from '@platform/persistence/testing';
 import { buildApp } from '../src/app';
 import { Reconciler } from '../src/orders/reconciler';
+import type { Registry } from 'prom-client';
 
 export interface TestService extends ServiceContext {
   server: Server;
@@ -62,6 +63,9 @@ export async function startTestService(engine: Engine, dependencies: Dependencie
       reconcileWatchMs: 0,
     },
   });
+  // The reconciler's first background run comes within a second of start; the tests run it
+  // themselves from then on (its next run is an hour away), so that run is waited out first.
+  await firstRun(context.runtime.metrics, 'reconcile orders');
   return {
     ...context,
     server: app.getHttpServer() as Server,
@@ -72,4 +76,20 @@ export async function startTestService(engine: Engine, dependencies: Dependencie
       rmSync(tokens, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Resolves once the background task has finished a run, as its runs counter says (read from the
+ * metric itself: rendering the registry directly would rename its counters; scrapes render a view).
+ */
+async function firstRun(metrics: Registry, task: string): Promise<void> {
+  const deadline = performance.now() + 15_000;
+  const ran = async () =>
+    ((await metrics.getSingleMetric('background_task_runs_total')?.get())?.values ?? []).some(
+      (value) => value.labels['task'] === task,
+    );
+  while (!(await ran())) {
+    if (performance.now() > deadline) throw new Error(`the background task "${task}" never ran`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -596,6 +596,8 @@ if (!HAS_POSTGRES) it.todo('crash consistency (not run: no PostgreSQL server bin
       await eventually(healed);
       const payments = await paymentRows(orderId);
       expect(payments.map((p) => p.status)).toEqual(['REFUNDED']);
+      // The reconciler refunds the charge, then writes it on the order: the second step follows.
+      await eventually(async () => (await orderRow(orderId)).payment_id !== null, 5_000);
       expect(await orderRow(orderId)).toMatchObject({ payment_id: payments[0]?.id, refund_id: payments[0]?.refund_id });
     });
 
