@@ -34,8 +34,9 @@ import { HAS_POSTGRES, ThrowawayPostgres } from './postgres';
  */
 const PRODUCTION_TIMINGS = process.env['CRASH_SUITE_PRODUCTION_TIMINGS'] === '1';
 const HOLD_MS = 3_000;
-/** Longer than the statement timeout (3 s), as in production (30 s against 5 s): a failed write is over before its key goes stale. */
-const ABANDONED_AFTER_MS = 3_500;
+/** Longer than payment-service's statement timeout, as in production (30 s against 5 s): a failed write is over before its key goes stale. */
+const ABANDONED_AFTER_MS = 2_000;
+const PAYMENT_STATEMENT_TIMEOUT_MS = 1_500;
 const RECONCILE_AFTER_MS = 5_000;
 const INTERVAL_MS = 250;
 /** Everything heals within this of the crash: hold or abandonment, the recheck, two runs, and slack for a busy machine. */
@@ -96,6 +97,7 @@ function environment(service: Service): Record<string, string> {
         ...(PRODUCTION_TIMINGS
           ? {}
           : {
+              DB_STATEMENT_TIMEOUT_MS: String(PAYMENT_STATEMENT_TIMEOUT_MS),
               PROVIDER_TIMEOUT_MS: '500',
               ABANDONED_AFTER_MS: String(ABANDONED_AFTER_MS),
               SETTLE_INTERVAL_MS: String(INTERVAL_MS),
@@ -467,8 +469,8 @@ async function insertFailsAfterCharge(): Promise<{ orderId: string; key: string 
   expect(String(answer.body['detail'])).not.toMatch(/not charged|can be paid again/);
   expect(await providerCharged(orderId)).toBe(true);
   // Held until order-service gave up (the answer above) and every insert still waiting timed out
-  // (payment-service's 3 s statement timeout), as the outside test held it for 15 s.
-  await sleep(3_500);
+  // (payment-service's statement timeout), as the outside test held it for 15 s.
+  await sleep(PRODUCTION_TIMINGS ? 5_500 : PAYMENT_STATEMENT_TIMEOUT_MS + 500);
   expect(await paymentRows(orderId)).toEqual([]);
   await blocker.query('ROLLBACK');
   blocker.release();
