@@ -2,6 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { parse } from 'yaml';
+import { backupAlertProblems } from './checks/backup-alerts';
+import { defaultDenyProblems } from './checks/default-deny';
+import { deletionProblems } from './checks/deletion';
+import { releaseProblems } from './checks/releases';
+import { veleroChartProblems } from './checks/velero-chart';
 import { checkObjects } from './check-chart';
 import type { KubeObject } from './helm';
 import { BOOTSTRAP_PROJECTS_FILE, ROOT_APPLICATION, type RenderedSystem, specOf } from './gitops';
@@ -133,7 +138,8 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
         );
       if (
         source.chart === undefined &&
-        (source.repoURL !== rootSource?.repoURL || source.targetRevision !== rootSource.targetRevision)
+        (source.repoURL !== rootSource?.repoURL ||
+          (!app.released && source.targetRevision !== rootSource.targetRevision))
       ) {
         add(
           app.definedIn,
@@ -433,6 +439,15 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
     seen.set(key, app.name);
   }
 
+  // Rule families of their own (tools/delivery/src/checks).
+  findings.push(
+    ...releaseProblems(system, workspace),
+    ...deletionProblems(system),
+    ...defaultDenyProblems(system),
+    ...backupAlertProblems(system),
+    ...veleroChartProblems(system, workspace),
+  );
+
   // ArgoCD's own configuration that this design depends on.
   const cmFile = 'argocd/bootstrap/argocd-cm.yaml';
   const cm = existsSync(join(workspace, cmFile))
@@ -608,6 +623,31 @@ function projectProblems(system: RenderedSystem): SystemFinding[] {
     const name = project.metadata.name;
     const spec = project['spec'] as ProjectSpec;
     const members = system.apps.filter((a) => specOf(a.application).project === name);
+    // Whoever can write argocd/apps must not be able to replace the projects applied by hand.
+    if (name === 'default' || bootstrap.has(name))
+      add(
+        appsFile,
+        'project-names',
+        `AppProject ${name} is rendered from argocd/apps: that name belongs to a project applied by hand (${BOOTSTRAP_PROJECTS}), or to ArgoCD's built-in default`,
+      );
+    if (members.every((m) => m.notRendered === undefined && m.renderError === undefined)) {
+      const rendered = new Set(
+        members.flatMap((m) =>
+          m.objects
+            .filter((o) => CLUSTER_SCOPED.has(o.kind))
+            .map((o) => `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}`),
+        ),
+      );
+      const unused = (spec.clusterResourceWhitelist ?? []).filter(
+        (k) => k.kind !== 'Namespace' && !rendered.has(`${k.group}/${k.kind}`),
+      );
+      if (unused.length > 0)
+        add(
+          appsFile,
+          'least-privilege',
+          `AppProject ${name} may create ${kinds(unused).join(', ')}, which none of its Applications render`,
+        );
+    }
     const privileged = (spec.clusterResourceWhitelist ?? []).filter(
       (k) => PRIVILEGED_KINDS.has(k.kind) || k.kind === '*' || k.group === '*',
     );

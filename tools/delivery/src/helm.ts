@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 
@@ -21,7 +21,7 @@ export interface KubeObject {
 export interface RenderOptions {
   readonly releaseName: string;
   readonly namespace: string;
-  /** Value files, relative to the chart. */
+  /** Value files, relative to the chart (or absolute). */
   readonly valueFiles?: readonly string[];
   /** `--set` parameters. */
   readonly set?: Readonly<Record<string, string>>;
@@ -37,7 +37,7 @@ export async function renderChart(chartDir: string, options: RenderOptions): Pro
   // Always: a vendored copy of the library chart must never be stale.
   if (existsSync(join(chartDir, 'Chart.lock'))) await run(helm, ['dependency', 'build', chartDir, '--skip-refresh']);
   const args = ['template', options.releaseName, chartDir, '--namespace', options.namespace];
-  for (const file of options.valueFiles ?? []) args.push('--values', join(chartDir, file));
+  for (const file of options.valueFiles ?? []) args.push('--values', resolve(chartDir, file));
   for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set-string', `${key}=${value}`);
   let stdout: string;
   try {

@@ -99,6 +99,8 @@ describe.each(charts)('%s', (chart) => {
       expect(kinds).toEqual(
         [
           'Deployment',
+          // The namespace's default-deny and the service's own.
+          'NetworkPolicy',
           'NetworkPolicy',
           'PodDisruptionBudget',
           'Service',

@@ -37,13 +37,17 @@ describe('the GitOps system as ArgoCD would apply it', () => {
     expect(system.appOfApps.map((o) => o.kind).sort()).toEqual([
       'AppProject',
       'AppProject',
+      'AppProject',
       ...Array(6).fill('Application'),
     ]);
     expect(system.bootstrapProjects.map((o) => o.metadata.name)).toEqual(['platform-bootstrap', 'default']);
     const byName = Object.fromEntries(system.apps.map((a) => [a.name, a]));
     expect(byName['velero']?.notRendered).toMatch(
-      /^remote chart velero 12\.0\.0 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
+      /^remote chart velero 11\.4\.0 from https:\/\/vmware-tanzu\.github\.io\/helm-charts/,
     );
+    // Nothing released yet in this repository: each service is checked as its first release would be.
+    for (const service of ['user-service', 'order-service', 'payment-service'])
+      expect(byName[service]).toMatchObject({ released: true, assumedRelease: true });
     expect(byName['velero-schedules']?.objects.map((o) => o.metadata.name).sort()).toEqual([
       'backup-resource-policy',
       'daily',
@@ -123,7 +127,7 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
     [
       'a child tracking another revision',
       (w) => edit(w, 'argocd/bootstrap/root.yaml', 'targetRevision: main', 'targetRevision: release'),
-      /argocd\/apps\/values\.yaml: \[one-revision\] Application user-service tracks .*@main, not .*@release like the root/,
+      /argocd\/apps\/values\.yaml: \[one-revision\] Application velero-schedules tracks .*@main, not .*@release like the root/,
     ],
     [
       'a destination the AppProject does not allow',
@@ -256,7 +260,7 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
     ],
     [
       'a wildcard kind in a project',
-      (w) => edit(w, 'argocd/apps/values.yaml', '        kind: ClusterRole\n', '        kind: "*"\n'),
+      (w) => edit(w, 'argocd/apps/values.yaml', '        kind: ClusterRoleBinding\n', '        kind: "*"\n'),
       /\[least-privilege\] AppProject platform-backup allows a wildcard \(rbac\.authorization\.k8s\.io\/\*\)/,
     ],
     [
@@ -459,6 +463,118 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
           '    snapshotVolumes: false\n    retention: 30',
         ),
       /velero\/schedules: \[schema\] Schedule velero\/daily: Schedule\.spec\.template\.retention: unknown field/,
+    ],
+    [
+      'an unsupported Velero server/plugin pair (chart 12.x runs Velero 1.18; the plugin is v1.13)',
+      (w) => {
+        edit(w, 'argocd/apps/values.yaml', 'version: 11.4.0', 'version: 12.0.0');
+        edit(w, 'velero/upstream.yaml', 'version: 11.4.0\n', 'version: 12.0.0\n');
+        edit(w, 'velero/upstream.yaml', 'server: "1.17"', 'server: "1.18"');
+      },
+      /velero\/values\.yaml: \[velero-pair\] the AWS plugin v1\.13\.2 is not supported with Velero 1\.18 \(chart 12\.0\.0\): that server needs plugin v1\.14\.x/,
+    ],
+    [
+      'a Velero chart moved without its record',
+      (w) => edit(w, 'argocd/apps/values.yaml', 'version: 11.4.0', 'version: 12.0.0'),
+      /velero\/upstream\.yaml: \[velero-pair\] describes Velero chart 11\.4\.0, but argocd\/apps\/values\.yaml pins 12\.0\.0/,
+    ],
+    [
+      'a Velero value key the chart does not have',
+      (w) =>
+        edit(
+          w,
+          'velero/values.yaml',
+          'deployNodeAgent: true',
+          'deployNodeAgent: true\nnodeAgentt:\n  podVolumePath: /var/lib',
+        ),
+      /velero\/values\.yaml: \[velero-values\] sets nodeAgentt\.podVolumePath, which the Velero chart 11\.4\.0 does not have/,
+    ],
+    [
+      "a service chart rendered from the branch, not from its image's commit",
+      (w) =>
+        edit(w, 'argocd/apps/values.yaml', /( {4}released: true\n)( {4}path: deploy\/charts\/payment-service)/, '$2'),
+      /argocd\/apps\/values\.yaml: \[release-revision\] Application payment-service renders its chart from main, not from the commit its image was built from/,
+    ],
+    [
+      "a released service run with an image other than its release's",
+      (w) => {
+        writeFileSync(
+          join(w, 'argocd/apps/releases.yaml'),
+          `releases:\n  order-service:\n    revision: ${'a'.repeat(40)}\n    image:\n      tag: ${'a'.repeat(40)}\n      digest: sha256:${'c'.repeat(64)}\n`,
+        );
+        edit(
+          w,
+          'argocd/apps/templates/applications.yaml',
+          'value: {{ $release.image.digest | quote }}',
+          `value: "sha256:${'d'.repeat(64)}"`,
+        );
+      },
+      /\[release-revision\] Application order-service runs image a{40}@sha256:d{64}, not its release's/,
+    ],
+    [
+      'a cascading finalizer on the root',
+      (w) =>
+        edit(
+          w,
+          'argocd/bootstrap/root.yaml',
+          '  namespace: argocd\nspec:',
+          '  namespace: argocd\n  finalizers:\n    - resources-finalizer.argocd.argoproj.io\nspec:',
+        ),
+      /argocd\/bootstrap\/root\.yaml: \[deletion\] the root Application platform-root has a cascading finalizer/,
+    ],
+    [
+      'Velero deletable through its parent',
+      (w) => edit(w, 'argocd/apps/values.yaml', /(project: platform-backup\n) {4}keepOnDelete: true\n/, '$1'),
+      /\[deletion\] Application velero holds backups or the load balancer but has a cascading finalizer/,
+    ],
+    [
+      'a backup alert without an absent case',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/templates/prometheusrule.yaml',
+          / {8}- alert: VeleroBackupNeverSucceeded\n(?: {10}.*\n| {12}.*\n)+/,
+          '',
+        ),
+      /velero\/schedules: \[backup-alerts\] alert VeleroBackupMissing is silent when velero_backup_last_successful_timestamp\{schedule="daily"\} is missing/,
+    ],
+    [
+      'no alert when Velero is not scraped',
+      (w) =>
+        edit(
+          w,
+          'velero/schedules/templates/prometheusrule.yaml',
+          / {8}- alert: VeleroNotScraped\n(?: {10}.*\n| {12}.*\n)+/,
+          '',
+        ),
+      /velero\/schedules: \[backup-alerts\] no alert fires when Prometheus does not scrape Velero at all/,
+    ],
+    [
+      'an AppProject named default rendered from argocd/apps',
+      (w) => edit(w, 'argocd/apps/values.yaml', '  platform-backup-schedules:\n', '  default:\n'),
+      /argocd\/apps\/values\.yaml: \[project-names\] AppProject default is rendered from argocd\/apps/,
+    ],
+    [
+      'a project allowed a cluster-scoped kind none of its Applications render',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          "  platform-backup-schedules:\n    description: Velero's schedules, their resource policy and their alerts. Namespaced objects only.\n    clusterResourceWhitelist: []",
+          '  platform-backup-schedules:\n    description: x\n    clusterResourceWhitelist:\n      - group: rbac.authorization.k8s.io\n        kind: ClusterRoleBinding',
+        ),
+      /\[least-privilege\] AppProject platform-backup-schedules may create rbac\.authorization\.k8s\.io\/ClusterRoleBinding, which none of its Applications render/,
+    ],
+    [
+      'a service namespace without default-deny',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/platform-service/templates/_networkpolicy.tpl',
+          '  podSelector: {}\n  policyTypes: [Ingress, Egress]\n',
+          '  podSelector: {}\n  policyTypes: [Ingress]\n',
+        ),
+      /deploy\/charts\/user-service: \[default-deny\] namespace user-service has no default-deny NetworkPolicy/,
     ],
   ])('%s', async (_case, breakIt, message) => {
     breakIt(workspace);

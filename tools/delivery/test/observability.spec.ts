@@ -248,72 +248,130 @@ describe('backup alerts (velero/schedules)', () => {
   });
 
   it('alert on failed and missing backups, with a runbook section for each', () => {
-    expect(rules.map((r) => r.alert)).toEqual(['VeleroBackupFailed', 'VeleroBackupMissing', 'VeleroBackupMissing']);
+    expect(rules.map((r) => r.alert)).toEqual([
+      'VeleroBackupFailed',
+      'VeleroNotScraped',
+      'VeleroBackupMissing',
+      'VeleroBackupNeverSucceeded',
+      'VeleroBackupMissing',
+      'VeleroBackupNeverSucceeded',
+    ]);
     for (const rule of rules) {
       const [, anchor] = /#([a-z0-9-]+)$/.exec(rule.annotations?.['runbook_url'] ?? '') ?? [];
       expect(headingAnchors(join(RUNBOOKS, 'backups.md')).has(anchor as string)).toBe(true);
     }
   });
 
-  withPromtool('pass promtool and fire exactly when a backup failed or a schedule went quiet', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'velero-rules-'));
-    try {
-      writeFileSync(join(dir, 'velero.rules.yaml'), stringify({ groups }));
-      expect(promtool(['check', 'rules', '--lint-fatal', 'velero.rules.yaml'], dir)).toMatch(/SUCCESS: 3 rules found/);
-      const failed = rules[0] as Rule;
-      const missing = rules[1] as Rule;
-      const hour = 3600;
-      const tests = [
-        {
-          interval: '10m',
-          input_series: [
-            { series: 'velero_backup_failure_total{schedule="daily"}', values: '0x6 1x6' },
-            { series: 'velero_backup_partial_failure_total{schedule="daily"}', values: '0x12' },
-            { series: 'velero_backup_failure_total{schedule="weekly"}', values: '0x12' },
-            { series: 'velero_backup_partial_failure_total{schedule="weekly"}', values: '0x12' },
-          ],
-          alert_rule_test: [
-            {
-              eval_time: '70m',
-              alertname: 'VeleroBackupFailed',
-              exp_alerts: [
-                {
-                  exp_labels: { ...failed.labels, schedule: 'daily' },
-                  exp_annotations: expand(failed.annotations ?? {}, { schedule: 'daily' }),
-                },
-              ],
-            },
-            { eval_time: '30m', alertname: 'VeleroBackupFailed', exp_alerts: [] },
-          ],
-        },
-        {
-          interval: '1h',
-          input_series: [
-            // The last success at the start; the weekly one keeps succeeding within its week.
-            { series: 'velero_backup_last_successful_timestamp{schedule="daily"}', values: '0x30' },
-            { series: 'velero_backup_last_successful_timestamp{schedule="weekly"}', values: `0x20 ${20 * hour}x10` },
-          ],
-          alert_rule_test: [
-            { eval_time: '25h', alertname: 'VeleroBackupMissing', exp_alerts: [] },
-            {
-              eval_time: '27h',
-              alertname: 'VeleroBackupMissing',
-              exp_alerts: [
-                { exp_labels: { ...missing.labels, schedule: 'daily' }, exp_annotations: missing.annotations },
-              ],
-            },
-          ],
-        },
-      ];
-      writeFileSync(
-        join(dir, 'velero.test.yaml'),
-        stringify({ rule_files: ['velero.rules.yaml'], evaluation_interval: '1m', tests }),
-      );
-      expect(promtool(['test', 'rules', 'velero.test.yaml'], dir)).toMatch(/SUCCESS/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  withPromtool(
+    'pass promtool and fire exactly when a backup failed, a schedule went quiet or its metrics are missing',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'velero-rules-'));
+      try {
+        writeFileSync(join(dir, 'velero.rules.yaml'), stringify({ groups }));
+        expect(promtool(['check', 'rules', '--lint-fatal', 'velero.rules.yaml'], dir)).toMatch(
+          /SUCCESS: 6 rules found/,
+        );
+        const named = (alert: string, schedule?: string) =>
+          rules.find(
+            (r) => r.alert === alert && (schedule === undefined || r.labels?.['schedule'] === schedule),
+          ) as Rule;
+        const failed = named('VeleroBackupFailed');
+        const missing = named('VeleroBackupMissing', 'daily');
+        const neverSucceeded = named('VeleroBackupNeverSucceeded', 'daily');
+        const notScraped = named('VeleroNotScraped');
+        const hour = 3600;
+        const tests = [
+          {
+            interval: '10m',
+            input_series: [
+              { series: 'velero_backup_failure_total{schedule="daily"}', values: '0x6 1x6' },
+              { series: 'velero_backup_partial_failure_total{schedule="daily"}', values: '0x12' },
+              { series: 'velero_backup_failure_total{schedule="weekly"}', values: '0x12' },
+              { series: 'velero_backup_partial_failure_total{schedule="weekly"}', values: '0x12' },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: '70m',
+                alertname: 'VeleroBackupFailed',
+                exp_alerts: [
+                  {
+                    exp_labels: { ...failed.labels, schedule: 'daily' },
+                    exp_annotations: expand(failed.annotations ?? {}, { schedule: 'daily' }),
+                  },
+                ],
+              },
+              { eval_time: '30m', alertname: 'VeleroBackupFailed', exp_alerts: [] },
+            ],
+          },
+          {
+            interval: '1h',
+            input_series: [
+              // The last success at the start; the weekly one keeps succeeding within its week.
+              { series: 'velero_backup_last_successful_timestamp{schedule="daily"}', values: '0x30' },
+              { series: 'velero_backup_last_successful_timestamp{schedule="weekly"}', values: `0x20 ${20 * hour}x10` },
+            ],
+            alert_rule_test: [
+              { eval_time: '25h', alertname: 'VeleroBackupMissing', exp_alerts: [] },
+              {
+                eval_time: '27h',
+                alertname: 'VeleroBackupMissing',
+                exp_alerts: [
+                  { exp_labels: { ...missing.labels, schedule: 'daily' }, exp_annotations: missing.annotations },
+                ],
+              },
+              // Both schedules have succeeded once: the absent cases stay quiet.
+              { eval_time: '27h', alertname: 'VeleroBackupNeverSucceeded', exp_alerts: [] },
+            ],
+          },
+          {
+            // Velero is scraped, but the daily schedule has never succeeded (no timestamp at all); the
+            // weekly one succeeded at the start.
+            interval: '1h',
+            input_series: [
+              { series: 'up{job="velero", namespace="velero"}', values: '1x30' },
+              { series: 'velero_backup_last_successful_timestamp{schedule="weekly"}', values: '0x30' },
+            ],
+            alert_rule_test: [
+              { eval_time: '25h', alertname: 'VeleroBackupNeverSucceeded', exp_alerts: [] },
+              {
+                eval_time: '27h',
+                alertname: 'VeleroBackupNeverSucceeded',
+                exp_alerts: [{ exp_labels: neverSucceeded.labels, exp_annotations: neverSucceeded.annotations }],
+              },
+              // Nothing else looks at a metric that is not there.
+              { eval_time: '27h', alertname: 'VeleroBackupMissing', exp_alerts: [] },
+              { eval_time: '27h', alertname: 'VeleroNotScraped', exp_alerts: [] },
+            ],
+          },
+          {
+            // Velero not scraped at all: its target is down, then gone.
+            interval: '5m',
+            input_series: [{ series: 'up{job="velero", namespace="velero"}', values: '1x2 0x4' }],
+            alert_rule_test: [
+              { eval_time: '10m', alertname: 'VeleroNotScraped', exp_alerts: [] },
+              {
+                eval_time: '40m',
+                alertname: 'VeleroNotScraped',
+                exp_alerts: [{ exp_labels: notScraped.labels, exp_annotations: notScraped.annotations }],
+              },
+              {
+                eval_time: '2h',
+                alertname: 'VeleroNotScraped',
+                exp_alerts: [{ exp_labels: notScraped.labels, exp_annotations: notScraped.annotations }],
+              },
+            ],
+          },
+        ];
+        writeFileSync(
+          join(dir, 'velero.test.yaml'),
+          stringify({ rule_files: ['velero.rules.yaml'], evaluation_interval: '1m', tests }),
+        );
+        expect(promtool(['test', 'rules', 'velero.test.yaml'], dir)).toMatch(/SUCCESS/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 /** The metrics other exporters provide (kube-state-metrics, Velero): not in the services' own scrape. */

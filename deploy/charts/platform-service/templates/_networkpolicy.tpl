@@ -1,5 +1,7 @@
 {{/*
-Deny by default; allow in: the HTTP port from the load balancer's subnets (the ALB targets pod IPs)
+Two policies. `default-deny` selects every pod of the namespace and allows nothing, so a pod no other
+policy selects (a debug pod, a Job someone added) is isolated both ways. The service's own policy
+then allows in: the HTTP port from the load balancer's subnets (the ALB targets pod IPs)
 and from the pods of the services that call this one (namespace and name); allow out: DNS, the services this
 one calls, the database CIDRs, the OpenTelemetry collector, and HTTPS to where the identity
 providers' keys are (identity.keySources).
@@ -8,6 +10,17 @@ Usage: {{ include "platform-service.networkPolicy" . }}
 {{- define "platform-service.networkPolicy" -}}
 {{- if .Values.networkPolicy.enabled -}}
 {{- $values := .Values -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "platform-service.labels" (dict "context" . "track" "stable") | nindent 4 }}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
