@@ -34,6 +34,10 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     MALLOC_ARENA_MAX=2
 WORKDIR /app
+# The runtime runs node and nothing else: no package manager to install with, or to exploit.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+ && ! command -v npm && ! command -v npx && ! command -v corepack
 # Owned by root and not writable by the app user: the root filesystem may be mounted read-only,
 # and the app writes only to /tmp.
 COPY --from=runtime-deps /app/node_modules ./node_modules

@@ -2,7 +2,7 @@
 // AWS account, issuers, host, repository, subnets, buckets), each with where it is and what to put
 // there instead; exits 1 while any is left. The README's "Make it yours" lists the same.
 'use strict';
-const { readdirSync, readFileSync, statSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '../..');
@@ -20,7 +20,12 @@ const PLACEHOLDERS = [
     fix: "your Cognito user pool's or EKS cluster's OIDC issuer URL",
   },
   { pattern: /\bexample\.com\b/, what: 'an example host', fix: 'your domain' },
-  { pattern: /\bplatform-org\/platform\b/, what: 'the example repository', fix: "this repository's URL" },
+  { pattern: /\bplatform-org\/platform\b(?!-admins)/, what: 'the example repository', fix: "this repository's URL" },
+  {
+    pattern: /@platform-org\/platform-admins\b/,
+    what: 'an example code owner team',
+    fix: 'your team (.github/CODEOWNERS)',
+  },
   {
     pattern: /\b10\.0\.(?:0|1|2|20|21|22)\.0\/24\b/,
     what: 'an example subnet',
@@ -47,6 +52,8 @@ function files(root) {
     }
   };
   for (const top of ['argocd', 'velero', 'deploy/charts']) walk(join(root, top));
+  // Who must approve changes to what ArgoCD applies.
+  if (existsSync(join(root, '.github/CODEOWNERS'))) found.push(join(root, '.github/CODEOWNERS'));
   return found.sort();
 }
 

@@ -1,39 +1,48 @@
-// Writes a new image tag, the image's digest (and the registry) into the production values of the
-// given services, keeping the files' comments and layout. Used by the release workflow, which
-// records each pushed image's digest in <digests>/<service>; ArgoCD then syncs it.
-//   node tools/docker/set-image-tags.cjs --tag <sha> --digests <dir> --registry <host/path> --services '["user-service"]'
+// Records a release: for each given service, the commit its image was built from and the image
+// (registry, repository, tag, the digest the registry returned) in argocd/apps/releases.yaml, keeping
+// the file's comments. The app-of-apps renders that service's chart at that commit with that image,
+// so chart and image reach the cluster together. Used by the release workflow's promote job, which
+// records each pushed image's digest in <digests>/<service>.
+//   node tools/docker/set-image-tags.cjs --revision <sha> --tag <sha> --digests <dir> --registry <host/path> --services '["user-service"]'
 const { readFileSync, writeFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
-const { parseDocument } = require('yaml');
+const { parse, parseDocument } = require('yaml');
 
 const ROOT = join(__dirname, '../..');
+const RELEASES = 'argocd/apps/releases.yaml';
+const APPS = 'argocd/apps/values.yaml';
 
-function setImageTags({ tag, digests, registry, services, root = ROOT }) {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest')
+function setImageTags({ revision, tag, digests, registry, services, root = ROOT }) {
+  if (!/^[0-9a-f]{40}$/.test(revision ?? ''))
+    throw new Error(`not the full commit SHA the images were built from: ${JSON.stringify(revision)}`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag ?? '') || tag === 'latest')
     throw new Error(`not an immutable image tag: ${JSON.stringify(tag)}`);
-  const changed = [];
+  const released = new Set(
+    (parse(readFileSync(join(root, APPS), 'utf8')).applications ?? []).filter((a) => a.released).map((a) => a.name),
+  );
+  const file = join(root, RELEASES);
+  const document = parseDocument(existsSync(file) ? readFileSync(file, 'utf8') : 'releases: {}\n');
   for (const service of services) {
-    const file = join(root, 'deploy/charts', service, 'values-prod.yaml');
-    if (!existsSync(file)) throw new Error(`no production values for ${service} (${file})`);
-    const document = parseDocument(readFileSync(file, 'utf8'));
+    if (!released.has(service)) throw new Error(`${service} is not a released service in ${APPS}`);
+    const digest = digests?.[service];
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest ?? ''))
+      throw new Error(`no image digest (sha256:…) recorded for ${service}: ${JSON.stringify(digest)}`);
+    const image = { tag, digest };
     if (registry) {
       const slash = registry.indexOf('/');
-      document.setIn(['image', 'registry'], slash === -1 ? registry : registry.slice(0, slash));
-      const prefix = slash === -1 ? '' : `${registry.slice(slash + 1)}/`;
-      document.setIn(['image', 'repository'], `${prefix}${service}`);
+      image.registry = slash === -1 ? registry : registry.slice(0, slash);
+      image.repository = `${slash === -1 ? '' : `${registry.slice(slash + 1)}/`}${service}`;
     }
-    document.setIn(['image', 'tag'], tag);
-    if (digests !== undefined) {
-      const digest = digests[service];
-      if (!/^sha256:[a-f0-9]{64}$/.test(digest ?? ''))
-        throw new Error(`no image digest (sha256:…) recorded for ${service}: ${JSON.stringify(digest)}`);
-      document.setIn(['image', 'digest'], digest);
-    }
-    writeFileSync(file, document.toString());
-    changed.push(file);
+    document.setIn(['releases', service], document.createNode({ revision, image: sortedImage(image) }));
   }
-  return changed;
+  const releases = document.get('releases');
+  if (releases && releases.flow) releases.flow = false;
+  writeFileSync(file, document.toString());
+  return [file];
 }
+
+const sortedImage = ({ registry, repository, tag, digest }) =>
+  Object.fromEntries(Object.entries({ registry, repository, tag, digest }).filter(([, v]) => v !== undefined));
 
 module.exports = { setImageTags };
 
@@ -50,8 +59,9 @@ if (require.main === module) {
       return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
     };
     const changed = setImageTags({
+      revision: arg('revision'),
       tag: arg('tag'),
-      digests: digestDir === undefined ? undefined : Object.fromEntries(services.map((s) => [s, readDigest(s)])),
+      digests: digestDir === undefined ? {} : Object.fromEntries(services.map((s) => [s, readDigest(s)])),
       registry: arg('registry'),
       services,
     });

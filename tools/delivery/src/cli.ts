@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { registerExtraSchemas } from './extra-schemas';
 import { renderSystem, ROOT_APPLICATION, type RenderedSystem } from './gitops';
 import { checkSystem, formatSystemFindings } from './gitops-checks';
+import { verifyVeleroChart } from './checks/velero-chart';
 
 const WORKSPACE = resolve(process.env['WORKSPACE'] ?? process.cwd());
 
@@ -57,6 +58,21 @@ async function main(): Promise<number> {
       process.stdout.write(
         `${system.apps.length} Applications, ${system.apps.reduce((n, a) => n + a.objects.length, 0)} objects: every check passed.\n`,
       );
+      return 0;
+    }
+    case 'velero-chart': {
+      // CI, online: the pinned Velero chart, pulled into --chart=DIR, against velero/upstream.yaml.
+      const chart = option('chart', '');
+      if (chart === '') {
+        process.stderr.write('usage: gitops velero-chart --chart=DIR (the pinned chart, pulled and unpacked)\n');
+        return 2;
+      }
+      const problems = await verifyVeleroChart(WORKSPACE, resolve(chart));
+      if (problems.length > 0) {
+        process.stderr.write(`${problems.map((p) => `velero/upstream.yaml: ${p}`).join('\n')}\n`);
+        return 1;
+      }
+      process.stdout.write('The Velero chart matches velero/upstream.yaml and renders velero/values.yaml strictly.\n');
       return 0;
     }
     case 'api-diff': {
@@ -115,7 +131,9 @@ async function main(): Promise<number> {
       }
     }
     default:
-      process.stderr.write(`usage: gitops render [--out=DIR] | check | diff [--base=REF]\n`);
+      process.stderr.write(
+        `usage: gitops render [--out=DIR] | check | diff [--base=REF] | velero-chart --chart=DIR | api-diff [--base=REF]\n`,
+      );
       return 2;
   }
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { parse } from 'yaml';
+import { rbacProblems } from './checks/argocd-rbac';
 import { backupAlertProblems } from './checks/backup-alerts';
 import { defaultDenyProblems } from './checks/default-deny';
 import { deletionProblems } from './checks/deletion';
@@ -446,6 +447,7 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
     ...defaultDenyProblems(system),
     ...backupAlertProblems(system),
     ...veleroChartProblems(system, workspace),
+    ...rbacProblems(system, workspace),
   );
 
   // ArgoCD's own configuration that this design depends on.

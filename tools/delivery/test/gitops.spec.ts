@@ -566,6 +566,22 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       /\[least-privilege\] AppProject platform-backup-schedules may create rbac\.authorization\.k8s\.io\/ClusterRoleBinding, which none of its Applications render/,
     ],
     [
+      "an RBAC patch that would replace the installation's policy",
+      (w) => edit(w, 'argocd/bootstrap/argocd-rbac-cm.yaml', 'policy.platform.csv:', 'policy.csv:'),
+      /argocd\/bootstrap\/argocd-rbac-cm\.yaml: \[argocd-rbac\] sets policy\.csv, which replaces the installation's whole policy/,
+    ],
+    [
+      'a project role nobody holds',
+      (w) =>
+        edit(
+          w,
+          'argocd/bootstrap/argocd-rbac-cm.yaml',
+          '    g, platform-ci, proj:platform-backup-schedules:ci-sync\n',
+          '',
+        ),
+      /\[argocd-rbac\] no group holds role ci-sync of AppProject platform-backup-schedules/,
+    ],
+    [
       'a service namespace without default-deny',
       (w) =>
         edit(

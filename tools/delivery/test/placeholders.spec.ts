@@ -47,7 +47,7 @@ describe('npm run placeholders', () => {
   it('finds none once each is replaced, and names the one put back', () => {
     const copy = mkdtempSync(join(tmpdir(), 'placeholders-'));
     try {
-      for (const top of ['argocd', 'velero', 'deploy/charts']) {
+      for (const top of ['argocd', 'velero', 'deploy/charts', '.github']) {
         cpSync(join(WORKSPACE_ROOT, top), join(copy, top), { recursive: true });
       }
       for (const file of filesUnder(copy)) {

@@ -68,6 +68,22 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toMatch(/COPY .*package\.json .*package-lock\.json \.\/\nRUN .*npm ci --omit=dev/);
   });
 
+  it('ships no package manager in the runtime: npm, npx, corepack and yarn are removed, and the build says so', () => {
+    const removal = /^RUN rm -rf ([^&]*)&& (.*)$/ms.exec(runtimeStage);
+    for (const path of [
+      '/usr/local/lib/node_modules/npm',
+      '/usr/local/lib/node_modules/corepack',
+      '/usr/local/bin/npm',
+      '/usr/local/bin/npx',
+      '/usr/local/bin/corepack',
+      '/usr/local/bin/yarn',
+    ])
+      expect(removal?.[1]).toContain(path);
+    expect(removal?.[2]).toMatch(/! command -v npm && ! command -v npx && ! command -v corepack/);
+    // Removed as root, before the image switches to the service's user.
+    expect(runtimeStage.indexOf('RUN rm -rf')).toBeLessThan(runtimeStage.indexOf('USER 10001:10001'));
+  });
+
   it('fills the compile cache with the V8 flags the service runs with', () => {
     expect(runtimeStage).toMatch(/^ENV NODE_COMPILE_CACHE=\/app\/\.compile-cache$/m);
     // Node keys the cache by user: it is made by the user the service runs as.

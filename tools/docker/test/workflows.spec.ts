@@ -9,6 +9,7 @@ const { validateWorkflow } = require('@action-validator/core') as {
 };
 const { setImageTags } = require('../set-image-tags.cjs') as {
   setImageTags(options: {
+    revision?: string;
     tag: string;
     digests?: Record<string, string | undefined>;
     registry?: string;
@@ -104,6 +105,13 @@ describe('the pull request workflow', () => {
   });
 });
 
+it('the pull request workflow pulls the pinned Velero chart and holds it to velero/upstream.yaml', () => {
+  const job = parse(workflow('ci.yml')).jobs['velero-chart'] as { steps: { run?: string }[] };
+  const runs = job.steps.map((s) => s.run ?? '').join('\n');
+  expect(runs).toMatch(/pull velero --repo "\$REPO" --version "\$VERSION"/);
+  expect(runs).toMatch(/cli\.cjs velero-chart --chart=/);
+});
+
 describe('the release workflow', () => {
   const release = parse(workflow('release.yml'));
 
@@ -123,11 +131,11 @@ describe('the release workflow', () => {
 
   it('cannot trigger itself and does not race a concurrent push', () => {
     expect(release.concurrency).toEqual({ group: 'release-main', 'cancel-in-progress': false });
-    expect(release.on.push['paths-ignore']).toContain('deploy/charts/*/values-prod.yaml');
+    expect(release.on.push['paths-ignore']).toContain('argocd/apps/releases.yaml');
     const promote =
       (release.jobs.promote.steps as { run?: string }[]).find((s) => s.run?.includes('set-image-tags'))?.run ?? '';
     expect(promote).toMatch(/\[skip ci\]/);
-    expect(promote).toMatch(/set-image-tags\.cjs --tag "\$GITHUB_SHA" --digests digests /);
+    expect(promote).toMatch(/set-image-tags\.cjs --revision "\$GITHUB_SHA" --tag "\$GITHUB_SHA" --digests digests /);
     const images = release.jobs.images.steps as {
       id?: string;
       uses?: string;
@@ -143,68 +151,83 @@ describe('the release workflow', () => {
     expect(promote).toMatch(/git fetch origin main && git reset --hard origin\/main/);
     expect(promote).toMatch(/for attempt in 1 2 3 4 5/);
     expect(release.jobs.promote.permissions).toEqual({ contents: 'write' });
+  });
+
+  it('promotes in the production environment, and never while example values remain', () => {
+    expect(release.jobs.promote.environment).toEqual({ name: 'production' });
+    const steps = (release.jobs.promote.steps as { run?: string }[]).map((s) => s.run ?? '');
+    const refuse = steps.findIndex((run) => run.includes('npm run --silent placeholders'));
+    const record = steps.findIndex((run) => run.includes('set-image-tags'));
+    expect(refuse).toBeGreaterThan(-1);
+    expect(refuse).toBeLessThan(record);
     expect(release.permissions).toEqual({ contents: 'read' });
   });
 });
 
 describe('set-image-tags', () => {
   let root: string;
+  const releases = () => parse(readFileSync(join(root, 'argocd/apps/releases.yaml'), 'utf8')).releases;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'release-'));
-    for (const service of ['user-service', 'order-service'])
-      cpSync(
-        join(WORKSPACE_ROOT, 'deploy/charts', service, 'values-prod.yaml'),
-        join(root, 'deploy/charts', service, 'values-prod.yaml'),
-        { recursive: true },
-      );
+    for (const file of ['values.yaml', 'releases.yaml'])
+      cpSync(join(WORKSPACE_ROOT, 'argocd/apps', file), join(root, 'argocd/apps', file));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('writes the tag and registry of the given services only, keeping comments', () => {
+  it('records the commit and the image of the given services only, keeping the comments', () => {
     const sha = 'a'.repeat(40);
+    const digest = `sha256:${'b'.repeat(64)}`;
     setImageTags({
+      revision: sha,
       tag: sha,
+      digests: { 'user-service': digest },
       registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform',
       services: ['user-service'],
       root,
     });
-    const updated = readFileSync(join(root, 'deploy/charts/user-service/values-prod.yaml'), 'utf8');
-    expect(parse(updated).image).toEqual({
-      registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-      repository: 'platform/user-service',
-      tag: sha,
+    expect(releases()).toEqual({
+      'user-service': {
+        revision: sha,
+        image: {
+          registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+          repository: 'platform/user-service',
+          tag: sha,
+          digest,
+        },
+      },
     });
-    expect(updated).toMatch(/^# Production \(EKS\) differences/);
-    expect(parse(readFileSync(join(root, 'deploy/charts/order-service/values-prod.yaml'), 'utf8')).image.tag).toBe(
-      '0.1.0',
-    );
+    expect(readFileSync(join(root, 'argocd/apps/releases.yaml'), 'utf8')).toMatch(/^# Written by the release workflow/);
+    // A later release of another service keeps the first one's record.
+    setImageTags({
+      revision: 'c'.repeat(40),
+      tag: 'c'.repeat(40),
+      digests: { 'order-service': digest },
+      services: ['order-service'],
+      root,
+    });
+    expect(Object.keys(releases())).toEqual(['user-service', 'order-service']);
+    expect(releases()['user-service'].revision).toBe(sha);
   });
 
-  it('writes the digest each image was pushed with, and refuses a service whose digest is missing', () => {
+  it('refuses a service whose digest is missing, a branch for a revision, a mutable tag and an unknown service', () => {
+    const good = { revision: 'd'.repeat(40), tag: 'd'.repeat(40), root };
     const digest = `sha256:${'b'.repeat(64)}`;
-    setImageTags({ tag: 'c'.repeat(40), digests: { 'user-service': digest }, services: ['user-service'], root });
-    const image = parse(readFileSync(join(root, 'deploy/charts/user-service/values-prod.yaml'), 'utf8')).image;
-    expect(image).toMatchObject({ tag: 'c'.repeat(40), digest });
+    expect(() => setImageTags({ ...good, digests: { 'user-service': digest }, services: ['order-service'] })).toThrow(
+      /no image digest \(sha256:…\) recorded for order-service/,
+    );
     expect(() =>
-      setImageTags({ tag: 'd'.repeat(40), digests: { 'user-service': digest }, services: ['order-service'], root }),
-    ).toThrow(/no image digest \(sha256:…\) recorded for order-service/);
-    expect(() =>
-      setImageTags({
-        tag: 'd'.repeat(40),
-        digests: { 'user-service': 'sha256:short' },
-        services: ['user-service'],
-        root,
-      }),
+      setImageTags({ ...good, digests: { 'user-service': 'sha256:short' }, services: ['user-service'] }),
     ).toThrow(/no image digest/);
-  });
-
-  it('refuses a mutable tag and an unknown service', () => {
-    expect(() => setImageTags({ tag: 'latest', services: ['user-service'], root })).toThrow(
-      /not an immutable image tag/,
+    expect(() =>
+      setImageTags({ ...good, revision: 'main', digests: { 'user-service': digest }, services: ['user-service'] }),
+    ).toThrow(/not the full commit SHA/);
+    expect(() =>
+      setImageTags({ ...good, tag: 'latest', digests: { 'user-service': digest }, services: ['user-service'] }),
+    ).toThrow(/not an immutable image tag/);
+    expect(() => setImageTags({ ...good, digests: { inventory: digest }, services: ['inventory'] })).toThrow(
+      /inventory is not a released service/,
     );
-    expect(() => setImageTags({ tag: 'abc', services: ['inventory'], root })).toThrow(
-      /no production values for inventory/,
-    );
+    expect(releases()).toEqual({});
   });
 });
 

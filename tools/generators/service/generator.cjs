@@ -89,9 +89,10 @@ function addApplication(tree, service) {
     namespace: service,
     project: 'platform-services',
     wave: 1,
+    podSecurity: 'restricted',
+    released: true,
     path: `deploy/charts/${service}`,
     valueFiles: ['values-prod.yaml'],
-    podSecurity: 'restricted',
   });
   applications.items.splice(ingress === -1 ? applications.items.length : ingress, 0, entry);
   tree.write(file, document.toString());

@@ -37,7 +37,7 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
   const apps = readFileSync(join(workspace, 'argocd/apps/values.yaml'), 'utf8');
   for (const service of services)
     expect(apps).toContain(
-      `  - name: ${service}\n    namespace: ${service}\n    project: platform-services\n    wave: 1\n    path: deploy/charts/${service}`,
+      `  - name: ${service}\n    namespace: ${service}\n    project: platform-services\n    wave: 1\n    podSecurity: restricted\n    released: true\n    path: deploy/charts/${service}`,
     );
   const schedules = readFileSync(join(workspace, 'velero/schedules/values.yaml'), 'utf8');
   for (const service of services) expect(schedules).toContain(`    - ${service}\n`);

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { checkObjects } from '../check-chart';
 import { type RenderedSystem, specOf } from '../gitops';
+import { renderChart } from '../helm';
 import type { SystemFinding } from '../gitops-checks';
 
 export const VELERO_RECORD = 'velero/upstream.yaml';
@@ -132,6 +134,32 @@ export function verifyRecordAgainstChart(record: VeleroRecord, chartDir: string)
     if (!found) problems.push(`the chart's values.yaml has no ${freeForm ? key.slice(0, -2) : key}`);
     else if (freeForm && value !== null && (typeof value !== 'object' || Array.isArray(value)))
       problems.push(`the chart's ${key.slice(0, -2)} is not a map`);
+  }
+  return problems;
+}
+
+/**
+ * CI's online check of the pinned chart, pulled into `chartDir`: the record holds for it, and
+ * velero/values.yaml renders through it into objects that pass the strict schemas (Velero's own
+ * CRDs included, when the chart ships them).
+ */
+export async function verifyVeleroChart(workspace: string, chartDir: string): Promise<string[]> {
+  const record = readYaml<VeleroRecord>(join(workspace, VELERO_RECORD));
+  const problems = verifyRecordAgainstChart(record, chartDir);
+  try {
+    const objects = await renderChart(chartDir, {
+      releaseName: 'velero',
+      namespace: 'velero',
+      valueFiles: [join(workspace, VELERO_VALUES)],
+    });
+    for (const finding of checkObjects(objects).filter((f) => f.rule === 'schema' || f.rule === 'unique'))
+      problems.push(`${finding.object}: ${finding.message}`);
+    if (!objects.some((o) => o.kind === 'ServiceMonitor'))
+      problems.push(
+        'the chart renders no ServiceMonitor with velero/values.yaml: the backup alerts would read nothing',
+      );
+  } catch (error) {
+    problems.push((error as Error).message);
   }
   return problems;
 }
