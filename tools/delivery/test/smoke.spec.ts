@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { networkPaths } from '../src/gitops-checks';
 import { type KubeObject, renderChart } from '../src/helm';
 import { schemaFindings } from '../src/kubernetes-schema';
 
@@ -37,20 +39,57 @@ it('kind.sh is valid, executable bash (the workflow runs it directly), and every
   expect(script).toMatch(/timeout \d+ npx jest/);
 });
 
+it('kind.sh runs the pinned helm and kubectl, and enforces Pod Security restricted in every namespace it makes', () => {
+  expect(script).toContain("pinnedBinary('helm')");
+  expect(script).toContain("pinnedBinary('kubectl')");
+  expect(script).toMatch(/^helm\(\) \{ "\$HELM_BIN" "\$@"; \}$/m);
+  expect(script).toMatch(/^kubectl\(\) \{ "\$KUBECTL_BIN" "\$@"; \}$/m);
+  expect(script).toContain('pod-security.kubernetes.io/enforce=restricted');
+  for (const namespace of ['smoke-db', '"$service"']) expect(script).toContain(`restricted_namespace ${namespace}`);
+  const workflow = readFileSync(join(ROOT, '.github/workflows/cluster-smoke.yml'), 'utf8');
+  expect(workflow).toContain('run: tools/smoke/kind.sh network');
+});
+
+/** What kind.sh passes with --set-json: the gateway's issuer, and the API server by Service and node. */
+const KEY_SOURCES = [
+  { cidr: '172.18.0.1/32', ports: [8443] },
+  { cidr: '10.96.0.1/32', ports: [443] },
+  { cidr: '172.18.0.2/32', ports: [6443] },
+];
+const scratch = mkdtempSync(join(tmpdir(), 'smoke-values-'));
+const keySourcesFile = join(scratch, 'key-sources.yaml');
+writeFileSync(keySourcesFile, stringify({ identity: { keySources: KEY_SOURCES } }));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A service chart as kind.sh installs it. */
+const renderForKind = (service: (typeof SERVICES)[number]) =>
+  renderChart(join(ROOT, 'deploy/charts', service), {
+    releaseName: service,
+    namespace: service,
+    valueFiles: ['../../../tools/smoke/values-kind.yaml', keySourcesFile],
+    // What kind.sh sets for each release.
+    set: {
+      'image.repository': `platform/${service}`,
+      'identity.oidcIssuerUrl': 'https://172.18.0.1:8443/auth',
+      'identity.workloadIssuerUrl': 'https://kubernetes.default.svc.cluster.local',
+    },
+  });
+
 describe.each(SERVICES)('%s with the smoke values', (service) => {
   let objects: KubeObject[];
   beforeAll(async () => {
-    objects = await renderChart(join(ROOT, 'deploy/charts', service), {
-      releaseName: service,
-      namespace: service,
-      valueFiles: ['../../../tools/smoke/values-kind.yaml'],
-      // What kind.sh sets for each release.
-      set: {
-        'image.repository': `platform/${service}`,
-        'identity.oidcIssuerUrl': 'https://172.18.0.1:8443/auth',
-        'identity.workloadIssuerUrl': 'https://kubernetes.default.svc.cluster.local',
-      },
-    });
+    objects = await renderForKind(service);
+  });
+
+  it("renders the NetworkPolicies as production does: default-deny, and keys fetched from the cluster's issuers only", () => {
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(['default-deny', service]);
+    const egress = (policies.find((p) => p.metadata.name === service)?.['spec'] as { egress: unknown[] }).egress;
+    for (const { cidr, ports } of KEY_SOURCES)
+      expect(egress).toContainEqual({
+        ports: ports.map((port) => ({ port, protocol: 'TCP' })),
+        to: [{ ipBlock: { cidr } }],
+      });
   });
 
   it('renders objects the Kubernetes schemas accept', () => {
@@ -79,6 +118,12 @@ describe.each(SERVICES)('%s with the smoke values', (service) => {
       `CREATE DATABASE ${service.replace(/-/g, '_')};`,
     );
   });
+});
+
+it('lets exactly the declared calls through between the three services (what kind.sh network probes)', async () => {
+  const all = (await Promise.all(SERVICES.map(renderForKind))).flat();
+  expect(all.filter((o) => o.kind === 'Deployment')).toHaveLength(3);
+  expect(networkPaths(all)).toEqual([]);
 });
 
 it('the smoke PostgreSQL passes the Kubernetes schemas', () => {

@@ -3,8 +3,8 @@ Two policies. `default-deny` selects every pod of the namespace and allows nothi
 policy selects (a debug pod, a Job someone added) is isolated both ways. The service's own policy
 then allows in: the HTTP port from the load balancer's subnets (the ALB targets pod IPs)
 and from the pods of the services that call this one (namespace and name); allow out: DNS, the services this
-one calls, the database CIDRs, the OpenTelemetry collector, and HTTPS to where the identity
-providers' keys are (identity.keySources).
+one calls, the database CIDRs, the OpenTelemetry collector, and HTTPS (443, or a source's own ports)
+to where the identity providers' keys are (identity.keySources).
 Usage: {{ include "platform-service.networkPolicy" . }}
 */}}
 {{- define "platform-service.networkPolicy" -}}
@@ -98,18 +98,20 @@ spec:
         - ipBlock:
             cidr: {{ . }}
         {{- end }}
+    {{- range $values.identity.keySources }}
     - ports:
-        - port: 443
+        {{- range (.ports | default (list 443)) }}
+        - port: {{ . }}
           protocol: TCP
+        {{- end }}
       to:
-        {{- range $values.identity.keySources }}
         - ipBlock:
             cidr: {{ .cidr }}
             {{- with .except }}
             except:
               {{- toYaml . | nindent 14 }}
             {{- end }}
-        {{- end }}
+    {{- end }}
     {{- with $values.networkPolicy.collector }}
     {{- if .namespace }}
     - ports:
