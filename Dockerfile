@@ -1,4 +1,6 @@
-# syntax=docker/dockerfile:1.7
+# syntax=docker/dockerfile:1.7@sha256:a57df69d0ea827fb7266491f2813635de6f17269be881f696fbfdf2d83dda33e
+# The BuildKit frontend is pinned by digest like the base image (Renovate's Dockerfile manager
+# updates both).
 # One image recipe for every service:  docker build --build-arg APP=user-service -t user-service .
 # Stages: dependencies from the lock file (cached while package*.json do not change), the Nx
 # production build (one bundle with its npm packages inlined), the few packages the bundle leaves

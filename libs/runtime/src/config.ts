@@ -71,6 +71,9 @@ export const env = {
   port: (variable: string, options: Options<number> = {}): Setting<number> =>
     setting(variable, options, (raw) => integer(raw, 0, 65535, false)),
 
+  optionalPort: (variable: string): Setting<number | undefined> =>
+    setting<number | undefined>(variable, { optional: true }, (raw) => integer(raw, 0, 65535, false)),
+
   /** A duration in milliseconds: a plain integer. */
   milliseconds: (variable: string, options: Options<number> & { readonly max?: number } = {}): Setting<number> =>
     setting(variable, options, (raw) => integer(raw, 0, options.max ?? 600_000, false)),

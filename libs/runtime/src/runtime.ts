@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { problems, ProblemError, renderProblem } from '@platform/errors';
 import { HealthRegistry } from '@platform/health';
@@ -9,7 +9,9 @@ import {
   createMetricsRegistry,
   createTaskMetrics,
   type HttpMetrics,
+  METRICS_PATH,
   type Registry,
+  scrape,
   type TaskMetrics,
 } from '@platform/metrics';
 import { currentTracing, type SamplerName, startTracing, traceRequests } from '@platform/tracing';
@@ -33,6 +35,11 @@ export interface RuntimeOptions {
   readonly requestTelemetry?: boolean;
   /** How long idle keep-alive connections stay open; 65 s by default (above an ALB's 60 s). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * A port of its own for `GET /metrics` (the chart sets it), so a NetworkPolicy can let the
+   * scraper reach the metrics and nothing else; unset, `/metrics` is served on the API port only.
+   */
+  readonly metricsPort?: number;
   /** Tracing (see `platformSettings`): on when an OTLP endpoint is set. */
   readonly otlpEndpoint?: URL;
   readonly otlpTracesEndpoint?: URL;
@@ -148,6 +155,8 @@ export class ServiceRuntime {
   readonly #shutdownDelayMs: number;
   readonly #closeTimeoutMs: number;
   readonly #keepAliveTimeoutMs: number;
+  readonly #metricsPort?: number;
+  #metricsServer?: Server;
   #draining = false;
   #taskMetrics?: TaskMetrics;
   #shutdown?: Promise<number>;
@@ -172,6 +181,7 @@ export class ServiceRuntime {
     this.#shutdownDelayMs = options.shutdownDelayMs ?? 0;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     this.#keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
+    this.#metricsPort = options.metricsPort;
     startTracing({
       serviceName: options.service,
       serviceVersion: options.version,
@@ -277,10 +287,51 @@ export class ServiceRuntime {
       });
     });
     this.#servers.add(server);
+    if (this.#metricsPort !== undefined && this.#metricsServer === undefined)
+      await this.#serveMetrics(this.#metricsPort, host);
     this.health.markStarted();
     const address = server.address() as AddressInfo;
     this.logger.info({ address: address.address, port: address.port }, `${this.service} listening`);
     return address;
+  }
+
+  /** Where `/metrics` is served on a port of its own (after `listen`, when `metricsPort` is set). */
+  get metricsAddress(): AddressInfo | undefined {
+    return this.#metricsServer?.address() as AddressInfo | undefined;
+  }
+
+  /**
+   * `GET /metrics` and nothing else, on a port of its own. It keeps answering while the service
+   * drains (the last scrapes see the shutdown) and closes with the other resources.
+   */
+  async #serveMetrics(port: number, host: string): Promise<void> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served on this port.\n');
+        return;
+      }
+      scrape(this.metrics, req.headers.accept).then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'rendering the metrics failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end();
+        },
+      );
+    });
+    server.keepAliveTimeout = this.#keepAliveTimeoutMs;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#metricsServer = server;
+    this.onClose('metrics listener', () => new Promise<void>((resolve) => server.close(() => resolve())));
   }
 
   /** Runs shutdown on SIGTERM and SIGINT, then exits with its code. */

@@ -9,6 +9,8 @@ import { env } from './config';
  */
 export const platformSettings = (defaults: { readonly port: number }) => ({
   port: env.port('PORT', { default: defaults.port }),
+  /** A port of its own for `GET /metrics` (the chart sets it); unset, only the API port serves it. */
+  metricsPort: env.optionalPort('METRICS_PORT'),
   /** The version this process reports in logs, traces and metrics: the image tag in the cluster. */
   version: env.string('SERVICE_VERSION', { default: 'dev', pattern: /^[\w.+-]{1,128}$/ }),
   host: env.string('HOST', { default: '0.0.0.0' }),

@@ -37,7 +37,13 @@ export function captureLogs() {
   return { logs, destination };
 }
 
-function newRuntime(options: { shutdownDelayMs?: number; drainTimeoutMs?: number } = {}) {
+export interface RuntimeTestOptions {
+  shutdownDelayMs?: number;
+  drainTimeoutMs?: number;
+  metricsPort?: number;
+}
+
+function newRuntime(options: RuntimeTestOptions = {}) {
   const { logs, destination } = captureLogs();
   const runtime = createRuntime({
     service: 'test-service',
@@ -93,7 +99,7 @@ const secretInternals = () => {
   throw new Error('secret internals: SELECT * FROM users');
 };
 
-export async function expressApp(options?: { shutdownDelayMs?: number; drainTimeoutMs?: number }): Promise<TestApp> {
+export async function expressApp(options?: RuntimeTestOptions): Promise<TestApp> {
   const { runtime, logs } = newRuntime(options);
   const app = express();
   const platformAdapter = expressPlatform(runtime, { bodyLimitBytes: 1024 });
@@ -117,7 +123,7 @@ export async function expressApp(options?: { shutdownDelayMs?: number; drainTime
   return { runtime, server, logs, close: async () => void (await runtime.shutdown()) };
 }
 
-export async function fastifyApp(options?: { shutdownDelayMs?: number; drainTimeoutMs?: number }): Promise<TestApp> {
+export async function fastifyApp(options?: RuntimeTestOptions): Promise<TestApp> {
   const { runtime, logs } = newRuntime(options);
   const app = Fastify(fastifyOptions(runtime, { bodyLimitBytes: 1024 }));
   await app.register(platform, { runtime });
@@ -169,7 +175,7 @@ class ItemsController {
   }
 }
 
-export async function nestApp(options?: { shutdownDelayMs?: number; drainTimeoutMs?: number }): Promise<TestApp> {
+export async function nestApp(options?: RuntimeTestOptions): Promise<TestApp> {
   const { runtime, logs } = newRuntime(options);
   @Module({ imports: [PlatformModule.forRoot({ runtime, bodyLimitBytes: 1024 })], controllers: [ItemsController] })
   class AppModule {}

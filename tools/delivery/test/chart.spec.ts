@@ -154,7 +154,11 @@ describe.each(charts)('%s', (chart) => {
     };
     expect(service.spec).toMatchObject({
       type: 'ClusterIP',
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        // GET /metrics alone, for Prometheus (the NetworkPolicy admits the monitoring namespace to it only).
+        { name: 'metrics', port: 9464, targetPort: 'metrics', protocol: 'TCP' },
+      ],
     });
   });
 

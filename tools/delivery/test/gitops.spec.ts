@@ -582,6 +582,17 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       /\[argocd-rbac\] no group holds role ci-sync of AppProject platform-backup-schedules/,
     ],
     [
+      'the monitoring namespace admitted to the API port',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/platform-service/templates/_networkpolicy.tpl',
+          '    - ports:\n        - port: metrics\n',
+          '    - ports:\n        - port: http\n',
+        ),
+      /\[monitoring-port\] NetworkPolicy user-service\/user-service admits namespace monitoring to http, not only the metrics port/,
+    ],
+    [
       'a service namespace without default-deny',
       (w) =>
         edit(

@@ -115,8 +115,8 @@ describe('objects that break a platform rule are reported by rule and object', (
     ['no readiness probe', (o) => delete container(o)['readinessProbe'], /\[probes\].*readinessProbe is missing/],
     [
       'a probe on a port that does not exist',
-      (o) => ((container(o)['livenessProbe'] as { httpGet: { port: string } }).httpGet.port = 'metrics'),
-      /\[probe-ports\].*livenessProbe port metrics/,
+      (o) => ((container(o)['livenessProbe'] as { httpGet: { port: string } }).httpGet.port = 'admin'),
+      /\[probe-ports\].*livenessProbe port admin/,
     ],
     ['a latest image', (o) => (container(o)['image'] = 'ghcr.io/platform/user-service:latest'), /\[image-tag\]/],
     [

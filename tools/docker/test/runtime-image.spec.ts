@@ -68,6 +68,10 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toMatch(/COPY .*package\.json .*package-lock\.json \.\/\nRUN .*npm ci --omit=dev/);
   });
 
+  it('pins the BuildKit frontend by digest, as the base image', () => {
+    expect(dockerfile.split('\n')[0]).toMatch(/^# syntax=docker\/dockerfile:\d+(\.\d+)*@sha256:[0-9a-f]{64}$/);
+  });
+
   it('ships no package manager in the runtime: npm, npx, corepack and yarn are removed, and the build says so', () => {
     const removal = /^RUN rm -rf ([^&]*)&& (.*)$/ms.exec(runtimeStage);
     for (const path of [

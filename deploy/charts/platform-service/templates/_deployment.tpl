@@ -86,9 +86,14 @@ spec:
             - name: http
               containerPort: {{ $values.containerPort }}
               protocol: TCP
+            - name: metrics
+              containerPort: {{ $values.metricsPort }}
+              protocol: TCP
           env:
             - name: PORT
               value: {{ $values.containerPort | quote }}
+            - name: METRICS_PORT
+              value: {{ $values.metricsPort | quote }}
             - name: HOST
               value: "0.0.0.0"
             - name: SERVICE_VERSION

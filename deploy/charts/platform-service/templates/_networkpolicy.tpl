@@ -57,8 +57,9 @@ spec:
               app.kubernetes.io/name: {{ .service }}
         {{- end }}
     {{- with $values.networkPolicy.monitoringNamespace }}
+    # Prometheus reaches the metrics port, not the API.
     - ports:
-        - port: http
+        - port: metrics
           protocol: TCP
       from:
         - namespaceSelector:

@@ -19,4 +19,8 @@ spec:
       port: {{ .context.Values.service.port }}
       targetPort: http
       protocol: TCP
+    - name: metrics
+      port: {{ .context.Values.metricsPort }}
+      targetPort: metrics
+      protocol: TCP
 {{- end -}}

@@ -1,5 +1,5 @@
 {{/*
-ServiceMonitor for the Prometheus Operator (off by default): scrapes /metrics on the http port.
+ServiceMonitor for the Prometheus Operator (off by default): scrapes /metrics on the metrics port.
 Usage: {{ include "platform-service.serviceMonitor" . }}
 */}}
 {{- define "platform-service.serviceMonitor" -}}
@@ -22,7 +22,7 @@ spec:
       app.kubernetes.io/name: {{ include "platform-service.name" . }}
       app.kubernetes.io/instance: {{ .Release.Name }}
   endpoints:
-    - port: http
+    - port: metrics
       path: /metrics
       interval: {{ .Values.serviceMonitor.interval }}
       scrapeTimeout: {{ .Values.serviceMonitor.scrapeTimeout }}

@@ -3,10 +3,15 @@ import type { SystemFinding } from '../gitops-checks';
 
 const RUNS_PODS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
 
+interface Peer {
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  podSelector?: unknown;
+  ipBlock?: unknown;
+}
 interface PolicySpec {
   podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
   policyTypes?: string[];
-  ingress?: unknown[];
+  ingress?: { from?: Peer[]; ports?: { port?: number | string }[] }[];
   egress?: unknown[];
 }
 
@@ -34,6 +39,27 @@ export function defaultDenyProblems(system: RenderedSystem): SystemFinding[] {
         (spec.egress ?? []).length === 0
       );
     });
+    // A whole namespace that is not a service's (Prometheus's) is admitted to the metrics port only.
+    const serviceNamespaces = new Set(
+      system.apps.filter((a) => a.objects.some((o) => RUNS_PODS.has(o.kind))).map((a) => a.namespace),
+    );
+    for (const policy of app.objects.filter((o) => o.kind === 'NetworkPolicy')) {
+      for (const rule of (policy['spec'] as PolicySpec).ingress ?? []) {
+        const wholeNamespace = (rule.from ?? []).find(
+          (peer) =>
+            peer.namespaceSelector !== undefined &&
+            peer.podSelector === undefined &&
+            !serviceNamespaces.has(peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] ?? ''),
+        );
+        const ports = (rule.ports ?? []).map((p) => p.port);
+        if (wholeNamespace !== undefined && (ports.length === 0 || ports.some((p) => p !== 'metrics')))
+          problems.push({
+            file: app.path ?? app.definedIn,
+            rule: 'monitoring-port',
+            message: `NetworkPolicy ${app.namespace}/${policy.metadata.name} admits namespace ${wholeNamespace.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']} to ${ports.length === 0 ? 'every port' : ports.join(', ')}, not only the metrics port`,
+          });
+      }
+    }
     if (!denies)
       problems.push({
         file: app.path ?? app.definedIn,
