@@ -5,6 +5,9 @@
 #   throwaway.sh start DIR PORT  initialise DIR (if new) and start a server on PORT; prints its URL
 #   throwaway.sh stop DIR [MODE] stop the server of DIR: fast (clients are disconnected; the default)
 #                                or immediate (no checkpoint: as a crash, recovered on the next start)
+#   throwaway.sh install         make sure the server binaries are here: as root on Debian or Ubuntu,
+#                                installs the distribution's `postgresql` package when they are not
+#                                (.ci/run does this first); exits 69 with one line when it cannot
 #
 # Uses Debian's PostgreSQL server binaries (package postgresql-15 or newer). initdb refuses to run
 # as root, so as root the server runs as the unprivileged `postgres` user. Without the binaries,
@@ -52,7 +55,20 @@ free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
+install() {
+  find_bindir >/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "throwaway.sh: no PostgreSQL server binaries, and no root apt-get to install them (install postgresql-15 or newer)" >&2
+    exit 69
+  fi
+  [ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ] || apt-get update -qq >&2
+  # The package's own cluster is not started here (no service manager in a container): tests start theirs.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
+  find_bindir >/dev/null || { echo "throwaway.sh: postgresql installed, but no initdb and pg_ctl found" >&2; exit 69; }
+}
+
 case "${1:-}" in
+  install) install ;;
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
   run)
@@ -73,7 +89,7 @@ case "${1:-}" in
     exit $status
     ;;
   *)
-    echo "usage: throwaway.sh run -- CMD... | start DIR PORT | stop DIR [fast|immediate]" >&2
+    echo "usage: throwaway.sh run -- CMD... | start DIR PORT | stop DIR [fast|immediate] | install" >&2
     exit 2
     ;;
 esac

@@ -2,20 +2,28 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, WORKSPACE_ROOT } from '@platform/testing';
+import { freePort, toolPresent, WORKSPACE_ROOT } from '@platform/testing';
 import pg from 'pg';
 
 const SCRIPT = join(WORKSPACE_ROOT, 'tools/postgres/throwaway.sh');
 
-/** Whether this machine has PostgreSQL server binaries (the suites that need a real server say so when not). */
-export const HAS_POSTGRES = (() => {
-  try {
-    execFileSync('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/**
+ * Whether this machine has PostgreSQL server binaries: the suites that need a real server skip,
+ * saying so, when not, and fail by name under CI.
+ */
+export const HAS_POSTGRES = toolPresent(
+  'PostgreSQL server binaries',
+  (() => {
+    try {
+      execFileSync('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })(),
+  'the resilience suites start servers of their own',
+  ".ci/run installs them first (tools/postgres/throwaway.sh install: Debian's postgresql package)",
+);
 
 /** A real PostgreSQL server of the suite's own, with one database per service, that the suite can stop and start. */
 export class ThrowawayPostgres {

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PERSON_SCOPES, PLATFORM_AUDIENCE } from '@platform/auth';
 import { type RunningStack, startStack } from '@platform/local-stack';
 import { freePort, JITLESS, WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
 import pg from 'pg';
+import { HAS_POSTGRES } from './postgres';
 
 // About a minute of mixed traffic through the edge, every service logging every request at debug,
 // the way production is configured otherwise (the chart's V8 flags; PostgreSQL with a password when
@@ -24,11 +25,8 @@ const SECRETS = {
   databasePassword: 'pA55w0rd-in-url',
 };
 const SCRIPT = join(WORKSPACE_ROOT, 'tools/postgres/throwaway.sh');
-const hasPostgres =
-  existsSync('/usr/lib/postgresql') &&
-  execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true'], {
-    encoding: 'utf8',
-  }).trim() !== '';
+// The services run on PostgreSQL when the machine has the server binaries (under CI it must).
+const hasPostgres = HAS_POSTGRES;
 
 let stack: RunningStack;
 /** order-service's stand-in token, for the calls only it may make (a charge with a card number in it). */

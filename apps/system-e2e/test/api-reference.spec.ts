@@ -1,24 +1,22 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningStack, startStack } from '@platform/local-stack';
-import { WORKSPACE_ROOT, STARTUP_HOOK_TIMEOUT_MS } from '@platform/testing';
+import { STARTUP_HOOK_TIMEOUT_MS, toolFromScript, toolPresent } from '@platform/testing';
 import { type Browser, chromium } from 'playwright-core';
 
 // The API reference at /docs, in a real headless browser (Debian's chromium, installed by
 // tools/browser/chromium.sh when missing): the page loads and lists every operation of the three
 // services, as their running processes document them.
-const chromiumPath = (() => {
-  try {
-    return execFileSync(join(WORKSPACE_ROOT, 'tools/browser/chromium.sh'), ['path'], { encoding: 'utf8' }).trim();
-  } catch (error) {
-    process.stderr.write(
-      `No chromium, so the API reference is not tried in a browser: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}\n`,
-    );
-    return undefined;
-  }
-})();
+const chromiumFound = toolFromScript('tools/browser/chromium.sh', ['path']);
+const chromiumPath = toolPresent(
+  'Chromium',
+  chromiumFound.path !== undefined,
+  `the API reference is tried in a browser: ${chromiumFound.why}`,
+  ".ci/run installs it first (tools/browser/chromium.sh path: Debian's chromium package)",
+)
+  ? chromiumFound.path
+  : undefined;
 
 let stack: RunningStack;
 let dataRoot: string;

@@ -20,8 +20,21 @@ export interface TestDatabase extends Database {
 
 export const testDatabaseUrl = (): string | undefined => process.env['TEST_DATABASE_URL'] || undefined;
 
+/**
+ * Under CI a PostgreSQL server is not optional: without one, the tests that need it would pass unrun.
+ * (The same rule as `@platform/testing`'s toolPresent, which this leaf library does not import.)
+ */
+function requireServerUnderCi(): void {
+  const ci = process.env['CI'];
+  if (testDatabaseUrl() === undefined && ci !== undefined && !['', 'false', '0'].includes(ci))
+    throw new Error(
+      'PostgreSQL is missing under CI (TEST_DATABASE_URL is not set): .ci/run runs the tests under tools/postgres/throwaway.sh run, which starts one',
+    );
+}
+
 /** The engines the tests run on here: `['pglite']`, plus `'postgres'` when TEST_DATABASE_URL is set. */
 export function testEngines(): Engine[] {
+  requireServerUnderCi();
   return testDatabaseUrl() === undefined ? ['pglite'] : ['pglite', 'postgres'];
 }
 
@@ -53,6 +66,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
  * listed as a todo that says why otherwise (so a run without a server shows what it did not test).
  */
 export function itOnPostgres(name: string, test: () => Promise<void>, timeoutMs?: number): void {
+  requireServerUnderCi();
   if (testDatabaseUrl() === undefined) it.todo(`${name} (not run: TEST_DATABASE_URL is not set)`);
   else it(name, test, timeoutMs);
 }

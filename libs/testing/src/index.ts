@@ -15,3 +15,4 @@ export {
 } from './process';
 export { scratchWorkspace, type ScratchWorkspace } from './workspace';
 export { listenOnLoopback, TEST_SERVER_KEEP_ALIVE_MS } from './server';
+export { toolFromScript, toolPresent, underCi } from './tools';

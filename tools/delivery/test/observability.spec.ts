@@ -12,6 +12,9 @@ import {
   startNode,
   waitForHttp,
   STARTUP_HOOK_TIMEOUT_MS,
+  toolFromScript,
+  toolPresent,
+  underCi,
 } from '@platform/testing';
 import pg from 'pg';
 import { stringify } from 'yaml';
@@ -25,19 +28,14 @@ import { type KubeObject, renderChart } from '../src/helm';
 const ROOT = join(__dirname, '../../..');
 const RUNBOOKS = join(ROOT, 'docs/runbooks');
 
-const promtoolBin = (() => {
-  try {
-    return join(
-      execFileSync(join(ROOT, 'tools/prometheus/promtool.sh'), ['bin'], { encoding: 'utf8' }).trim(),
-      'promtool',
-    );
-  } catch (error) {
-    process.stderr.write(
-      `promtool is missing, so the rule checks and alert unit tests are skipped: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}\n`,
-    );
-    return undefined;
-  }
-})();
+const promtoolFound = toolFromScript('tools/prometheus/promtool.sh', ['bin']);
+const promtoolBin = promtoolFound.path === undefined ? undefined : join(promtoolFound.path, 'promtool');
+toolPresent(
+  'promtool',
+  promtoolBin !== undefined,
+  `the rule checks and alert unit tests need it: ${promtoolFound.why}`,
+  ".ci/run fetches it first (tools/prometheus/promtool.sh bin: Debian's prometheus package)",
+);
 const withPromtool = promtoolBin === undefined ? it.skip : it;
 const promtool = (args: string[], cwd: string) => {
   try {
@@ -398,7 +396,10 @@ describe('every metric and label a rule or a dashboard uses exists in a real scr
         pgDir = result?.dir;
         return result?.urls;
       },
-      () => undefined,
+      (error: unknown) => {
+        if (underCi()) throw error;
+        return undefined;
+      },
     );
     const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()]))) as Record<
       Service,
@@ -759,9 +760,13 @@ async function startPostgres(): Promise<{ dir: string; urls: Record<Service, str
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     }).trim();
-  } catch {
-    process.stderr.write(
-      'No PostgreSQL server binaries: the services run on the embedded engine, without pool metrics.\n',
+  } catch (error) {
+    // Under CI the pool metrics must be proven: no server binaries fails by name there.
+    toolPresent(
+      'PostgreSQL server binaries',
+      false,
+      `the pool metrics exist only on a server: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}`,
+      '.ci/run installs them first (tools/postgres/throwaway.sh install)',
     );
     return undefined;
   }
