@@ -223,7 +223,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       const retry = await pay(order.id, 'tok_visa', key).expect(200);
       expect(retry.body).toEqual(first.body);
       const retryWithoutKey = await pay(order.id, 'tok_visa').expect(409);
-      expectProblem(retryWithoutKey, 409, 'conflict');
+      expectProblem(retryWithoutKey, 409, 'order-already-paid');
       expect(await paymentsFor(order.id)).toHaveLength(1);
     });
 
@@ -287,7 +287,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
     it('answers 409 for an order that is not PENDING, and 404 and 400 as usual', async () => {
       const order = await newOrder();
       await api().post(`/orders/${order.id}/cancel`).expect(200);
-      expectProblem(await pay(order.id), 409, 'conflict');
+      expectProblem(await pay(order.id), 409, 'order-not-pending');
       expectProblem(await pay(randomUUID()), 404, 'not-found');
       expectProblem(await pay(order.id, '4242424242424242'), 400, 'validation-error');
       expectProblem(
@@ -306,7 +306,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       const order = await newOrder();
       const res = await api().post(`/orders/${order.id}/cancel`).expect(200);
       expect(res.body).toMatchObject({ status: 'CANCELLED', paymentId: null, refundId: null });
-      expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'conflict');
+      expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'order-already-cancelled');
     });
 
     it('refunds a PAID order first and keeps its refund id', async () => {
@@ -321,7 +321,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
       expect(await paymentsFor(order.id)).toEqual([
         expect.objectContaining({ id: paid.paymentId, status: 'REFUNDED' }),
       ]);
-      expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'conflict');
+      expectProblem(await api().post(`/orders/${order.id}/cancel`), 409, 'order-already-cancelled');
     });
 
     it('answers 404 for an unknown order', async () => {
@@ -437,7 +437,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
         refundId: expect.stringMatching(UUID),
       });
       expect(charge).toMatchObject({ status: 'REFUNDED', refundId: cancelled.refundId });
-      expectProblem(await quickPay(order.id, key), 409, 'conflict');
+      expectProblem(await quickPay(order.id, key), 409, 'order-not-pending');
       expect(repairsOf(await quick.reconciler.reconcile(), order.id)).toEqual([]);
     });
 

@@ -283,7 +283,7 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
       const replay = await refund(payment.id, key).expect(201);
       expect(replay.text).toBe(res.text);
       expect(replay.headers['idempotent-replayed']).toBe('true');
-      expectProblem(await refund(payment.id), 409, 'conflict');
+      expectProblem(await refund(payment.id), 409, 'payment-not-refundable');
       const { rows } = await service.db.query('SELECT * FROM refunds WHERE payment_id = $1', [payment.id]);
       expect(rows).toHaveLength(1);
     });
@@ -297,7 +297,7 @@ describe.each(testEngines())('payment-service API on %s', (engine) => {
 
     it('refuses to refund a failed payment (409), an unknown one (404), and a request without a key (400)', async () => {
       const failed = await pay(body({ method: { type: 'card', token: 'tok_chargeDeclined' } }));
-      expectProblem(await refund(failed.body.paymentId), 409, 'conflict');
+      expectProblem(await refund(failed.body.paymentId), 409, 'payment-not-refundable');
       expectProblem(await refund(randomUUID()), 404, 'not-found');
       const payment = (await pay(body()).expect(201)).body;
       expectProblem(await refund(payment.id, null), 400, 'validation-error');

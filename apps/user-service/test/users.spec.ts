@@ -79,7 +79,7 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
       expectProblem(
         await agent.post('/users').send({ email: 'other@example.com', name: 'Ada again' }),
         409,
-        'conflict',
+        'profile-exists',
       );
     });
 
@@ -90,7 +90,7 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
       )
         .post('/users')
         .send({ email: 'GRACE@example.com ', name: 'Other Grace' });
-      expectProblem(res, 409, 'conflict');
+      expectProblem(res, 409, 'email-taken');
     });
 
     it.each([
@@ -325,7 +325,7 @@ describe.each(testEngines())('user-service API on %s', (engine) => {
       expectProblem(
         await agent.patch(`/users/${user.id}`).send({ email: 'TAKEN@example.com', name: 'C' }),
         409,
-        'conflict',
+        'email-taken',
       );
       await agent.get(`/users/${user.id}`).expect(200, user);
     });

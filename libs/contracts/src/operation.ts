@@ -115,7 +115,7 @@ export const PROBLEM_RESPONSES: Readonly<Record<number, ResponseSpec>> = {
     headers: { allow: { description: 'The methods the path has.', required: true } },
   },
   409: {
-    description: 'The resource is not in a state that allows this.',
+    description: 'The resource is not in a state that allows this; the problem type names the condition.',
     problem: true,
     headers: { 'retry-after': { description: 'When a request with the same idempotency key is still in progress.' } },
   },
@@ -142,7 +142,7 @@ export const MONEY_MOVING_RESPONSES: Readonly<Record<409 | 503, ResponseSpec>> =
   409: {
     ...(PROBLEM_RESPONSES[409] as ResponseSpec),
     description:
-      'Not in a state that allows this (`conflict`); a request with this idempotency key still in progress (`idempotency-key-in-progress`); or an earlier charge of the same order or reference still being settled with the provider (`payment-in-progress`). The last two carry `Retry-After`.',
+      'Not in a state that allows this (`order-not-pending`, `order-already-paid`, `order-already-cancelled`, `payment-not-refundable`: the type says which); a request with this idempotency key still in progress (`idempotency-key-in-progress`); or an earlier charge of the same order or reference still being settled with the provider (`payment-in-progress`). The last two carry `Retry-After`.',
   },
   503: {
     ...(PROBLEM_RESPONSES[503] as ResponseSpec),

@@ -23,7 +23,13 @@ export const problems = define({
   notFound: { code: 'not-found', status: 404, title: 'Resource not found' },
   routeNotFound: { code: 'route-not-found', status: 404, title: 'No such route' },
   methodNotAllowed: { code: 'method-not-allowed', status: 405, title: 'Method not allowed' },
-  conflict: { code: 'conflict', status: 409, title: 'Conflict with the current state of the resource' },
+  // Conflicts with the current state, one entry per condition, so clients match the type, not a text.
+  emailTaken: { code: 'email-taken', status: 409, title: 'The email is already used by another user' },
+  profileExists: { code: 'profile-exists', status: 409, title: 'The caller already has a user profile' },
+  orderNotPending: { code: 'order-not-pending', status: 409, title: 'The order is no longer pending' },
+  orderAlreadyPaid: { code: 'order-already-paid', status: 409, title: 'The order is already paid' },
+  orderAlreadyCancelled: { code: 'order-already-cancelled', status: 409, title: 'The order is already cancelled' },
+  paymentNotRefundable: { code: 'payment-not-refundable', status: 409, title: 'The payment cannot be refunded' },
   idempotencyInProgress: {
     code: 'idempotency-key-in-progress',
     status: 409,

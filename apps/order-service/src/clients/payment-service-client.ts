@@ -20,6 +20,7 @@ interface ProblemBody {
 const IN_PROGRESS = problemType(problems.idempotencyInProgress);
 const PAYMENT_IN_PROGRESS = problemType(problems.paymentInProgress);
 const OUTCOME_UNKNOWN = problemType(problems.paymentOutcomeUnknown);
+const NOT_REFUNDABLE = problemType(problems.paymentNotRefundable);
 
 /**
  * Payments over HTTP on payment-service, as order-service's workload (its own token). Every write
@@ -69,8 +70,9 @@ export class PaymentServiceClient implements PaymentGateway {
       key: idempotencyKey,
     });
     if (res.status === 201) return { refundId: String(res.body.id) };
-    if (res.status === 409 && res.body.type !== IN_PROGRESS) {
-      throw new ProblemError(problems.conflict, `Payment ${paymentId} cannot be refunded any more.`);
+    // Matched by its type, never by status or text: another 409 (a refund still in progress) is not this.
+    if (res.status === 409 && res.body.type === NOT_REFUNDABLE) {
+      throw new ProblemError(problems.paymentNotRefundable, `Payment ${paymentId} cannot be refunded any more.`);
     }
     throw this.#unexpected(res);
   }

@@ -81,13 +81,16 @@ export const noProfile = () =>
 
 export const orderNotFound = (id: string) => new ProblemError(problems.notFound, `Order ${id} does not exist.`);
 
+/** Paying an order that is not PENDING: already paid, or cancelled. */
 export const notPending = (order: Order) =>
-  new ProblemError(problems.conflict, `Order ${order.id} is ${order.status}, not PENDING.`, {
-    extensions: { orderStatus: order.status },
-  });
+  new ProblemError(
+    order.status === 'PAID' ? problems.orderAlreadyPaid : problems.orderNotPending,
+    `Order ${order.id} is ${order.status}, not PENDING.`,
+    { extensions: { orderStatus: order.status } },
+  );
 
 export const alreadyCancelled = (order: Order) =>
-  new ProblemError(problems.conflict, `Order ${order.id} is already cancelled.`, {
+  new ProblemError(problems.orderAlreadyCancelled, `Order ${order.id} is already cancelled.`, {
     extensions: { orderStatus: order.status },
   });
 

@@ -64,7 +64,7 @@ export const paymentNotFound = (id: string) => new ProblemError(problems.notFoun
 
 export const notRefundable = (payment: Payment) =>
   new ProblemError(
-    problems.conflict,
+    problems.paymentNotRefundable,
     payment.status === 'REFUNDED'
       ? `Payment ${payment.id} is already refunded.`
       : `Payment ${payment.id} failed; there is nothing to refund.`,

@@ -42,10 +42,10 @@ export type ListUsersInput = Static<typeof ListUsersQuery>;
 export const normalizeEmail = (valid: string): string => valid.trim().toLowerCase();
 
 export const emailTaken = (email: string) =>
-  new ProblemError(problems.conflict, `The email ${email} is already used by another user.`);
+  new ProblemError(problems.emailTaken, `The email ${email} is already used by another user.`);
 
 export const userNotFound = (id: string) => new ProblemError(problems.notFound, `User ${id} does not exist.`);
 
-export const profileTaken = () => new ProblemError(problems.conflict, 'You already have a user profile.');
+export const profileTaken = () => new ProblemError(problems.profileExists, 'You already have a user profile.');
 
 export const noProfile = () => new ProblemError(problems.notFound, 'You have no user profile yet.');
