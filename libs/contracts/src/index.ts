@@ -35,4 +35,3 @@ export {
 } from './schemas';
 export { bodyRequired, callerFor, requestValidator, type RawRequest } from './validate';
 export { serviceApi, type ServiceApi } from './service-api';
-export { diffApis, formatApiChanges, type ApiChange } from './diff';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffApis, formatApiChanges } from '../src';
+import { diffApis, formatApiChanges } from '../src/tools';
 
 // The committed documents, changed the ways a pull request could change them.
 const committed = (service: string) =>

@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { assertJsonDepth, bodyProblems, type BodyProblemKind } from './body-problems';
 import { problems } from './catalogue';
 import { isProblemError, ProblemError } from './problem-error';
-import { renderProblem, routeNotFound } from './render';
+import { renderProblem } from './render';
 
 const bodyParserKinds: Readonly<Record<string, BodyProblemKind>> = {
   'entity.parse.failed': 'malformed-json',
@@ -89,9 +89,6 @@ export function fromExpressError(error: unknown): ProblemError | undefined {
 
 /** The problem's `instance`: the path the client asked for, without its query string. */
 export const pathOf = (url: string): string => url.split('?', 1)[0] ?? url;
-
-/** The last route: a request nobody matched is a 404 problem. */
-export const notFoundHandler = (): RequestHandler => (req, _res, next) => next(routeNotFound(req.method, req.path));
 
 export interface ProblemHandlerOptions {
   /** Called with every error that is not a ProblemError: it is a bug or an outage, so log it. */

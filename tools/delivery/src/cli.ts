@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { diffApis, formatApiChanges } from '@platform/contracts';
+import { diffApis, formatApiChanges } from '@platform/contracts/tools';
 import { stringify } from 'yaml';
 import { registerExtraSchemas } from './extra-schemas';
 import { renderSystem, ROOT_APPLICATION, type RenderedSystem } from './gitops';
