@@ -46,6 +46,12 @@ export default [
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:platform', 'scope:testing', 'scope:tools'] },
             { sourceTag: 'scope:system', onlyDependOnLibsWithTags: ['scope:platform', 'scope:testing', 'scope:tools'] },
             { sourceTag: 'scope:delivery', onlyDependOnLibsWithTags: ['scope:delivery'] },
+            // Layers: a utility (errors, logging, metrics, tracing, auth…) knows no framework glue
+            // and no other layer; the platform (contracts, runtime, persistence) builds on utilities;
+            // a service on both. Nothing reaches up.
+            { sourceTag: 'layer:util', onlyDependOnLibsWithTags: ['layer:util'] },
+            { sourceTag: 'layer:platform', onlyDependOnLibsWithTags: ['layer:util', 'layer:platform'] },
+            { sourceTag: 'layer:service', onlyDependOnLibsWithTags: ['layer:util', 'layer:platform'] },
           ],
         },
       ],
