@@ -164,6 +164,25 @@ describe('the release workflow', () => {
   });
 });
 
+const { servicesToRelease } = require('../affected-services.cjs') as {
+  servicesToRelease(affectedProjects: string[]): string[];
+};
+
+describe('the services a release builds', () => {
+  it('counts a service whose code or whose chart changed, and nothing else', () => {
+    expect(servicesToRelease(['user-service'])).toEqual(['user-service']);
+    // A chart-only change is released: the cluster renders the chart at the release's commit.
+    expect(servicesToRelease(['payment-service-chart'])).toEqual(['payment-service']);
+    expect(servicesToRelease(['order-service', 'order-service-chart', 'user-service-chart'])).toEqual([
+      'order-service',
+      'user-service',
+    ]);
+    // Not services: the shared ingress (a chart with production values, but no image), the
+    // library chart (its dependents are affected through Nx's graph and come in by name), tools.
+    expect(servicesToRelease(['platform-service-chart', 'shared-ingress-chart', 'delivery', 'runtime'])).toEqual([]);
+  });
+});
+
 describe('set-image-tags', () => {
   let root: string;
   const releases = () => parse(readFileSync(join(root, 'argocd/apps/releases.yaml'), 'utf8')).releases;
