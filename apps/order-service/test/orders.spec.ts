@@ -338,7 +338,7 @@ describe.each(testEngines())('order-service API on %s', (engine) => {
         issuer,
         userServiceUrl: users.url,
         paymentServiceUrl: proxy.url,
-        paymentAttemptStaleMs: 1_000,
+        paymentAttemptHoldMs: 1_000,
       });
     });
     afterAll(() => quick.close());

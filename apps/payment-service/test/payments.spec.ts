@@ -11,7 +11,8 @@ import request from 'supertest';
 import { IdempotencyStore, requestFingerprint } from '@platform/persistence';
 import { testEngines } from '@platform/persistence/testing';
 import { api as contract } from '../src/api';
-import { PaymentRepository, type StoredPayment } from '../src/payments/payment-repository';
+import { PaymentRepository } from '../src/payments/payment-repository';
+import type { StoredPayment } from '../src/payments/ports';
 import { startTestService, type TestService } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

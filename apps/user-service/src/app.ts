@@ -4,20 +4,20 @@ import { expressPlatform } from '@platform/runtime/express';
 import express, { type Express } from 'express';
 import { api } from './api';
 import { usersRouter } from './users/routes';
-import type { Users } from './users/users';
+import type { UserService } from './compose';
 
 export interface AppDependencies {
   readonly runtime: ServiceRuntime;
   readonly auth: Authenticator;
-  readonly users: Users;
+  readonly service: UserService;
 }
 
 /** The user-service Express app, not listening: tests and the server both use it. */
-export function buildApp({ runtime, auth, users }: AppDependencies): Express {
+export function buildApp({ runtime, auth, service }: AppDependencies): Express {
   const app = express();
   const platform = expressPlatform(runtime, { bodyLimitBytes: 100 * 1024, api, auth });
   platform.before(app);
-  app.use(usersRouter(platform.router(), users));
+  app.use(usersRouter(platform.router(), service.users));
   platform.after(app);
   return app;
 }

@@ -5,8 +5,7 @@ import { serviceContext, type ServiceContext } from '@platform/persistence/testi
 import { Authenticator } from '@platform/auth';
 import type { Express } from 'express';
 import { buildApp } from '../src/app';
-import { UserRepository } from '../src/users/user-repository';
-import { Users } from '../src/users/users';
+import { compose } from '../src/compose';
 
 export interface TestService extends ServiceContext {
   app: Express;
@@ -22,6 +21,6 @@ export async function startTestService(engine: Engine, issuer: TestIssuer): Prom
   const auth = new Authenticator(issuer.trust('user-service'));
   return {
     ...context,
-    app: buildApp({ runtime: context.runtime, auth, users: new Users(new UserRepository(context.db)) }),
+    app: buildApp({ runtime: context.runtime, auth, service: compose({}, context.runtime, context.db) }),
   };
 }

@@ -9,7 +9,9 @@ import {
   Header,
   HttpCode,
   Inject,
+  Injectable,
   Module,
+  type PipeTransform,
   RequestMapping,
   RequestMethod,
   SetMetadata,
@@ -21,7 +23,6 @@ import type { OpenApiDocument } from './openapi';
 import { type RawRequest, requestValidator } from './validate';
 
 const OPERATION = Symbol('@platform/contracts:operation');
-const VALIDATED = Symbol('@platform/contracts:input');
 
 const METHODS: Record<HttpMethod, RequestMethod> = {
   get: RequestMethod.GET,
@@ -47,34 +48,41 @@ export const Route = (op: OperationSpec) =>
     SetMetadata(OPERATION, op),
   );
 
-type RequestWithInput = IncomingMessage & RawRequest & { [VALIDATED]?: unknown };
+/** The parts of a request its operation validates, with that operation (from `@Route`). */
+export interface OperationRequest {
+  readonly op: OperationSpec;
+  readonly raw: RawRequest;
+}
 
-/** The request's parts validated by its operation's schemas (once per request), as `Input` gives them. */
-export function validatedInput(context: ExecutionContext): unknown {
-  const request = context.switchToHttp().getRequest<RequestWithInput>();
-  if (VALIDATED in request) return request[VALIDATED];
+const operationRequest = createParamDecorator((_data: unknown, context: ExecutionContext): OperationRequest => {
   const op = Reflect.getMetadata(OPERATION, context.getHandler()) as OperationSpec | undefined;
   if (op === undefined) throw new Error('@Input() needs @Route(operation) on the same method');
-  let validate = validators.get(op);
-  if (validate === undefined) {
-    validate = requestValidator(op);
-    validators.set(op, validate);
+  const request = context.switchToHttp().getRequest<IncomingMessage & Omit<RawRequest, 'caller'>>();
+  const { params, query, headers, body } = request;
+  return { op, raw: { params, query, headers, body, caller: principalOf(request) } };
+});
+
+/**
+ * Validates a request's parts by its operation's schemas (compiled once per operation): the
+ * typed input, or the 400 validation problem.
+ */
+@Injectable()
+export class OperationInputPipe implements PipeTransform<OperationRequest, unknown> {
+  transform({ op, raw }: OperationRequest): unknown {
+    let validate = validators.get(op);
+    if (validate === undefined) {
+      validate = requestValidator(op);
+      validators.set(op, validate);
+    }
+    return validate(raw);
   }
-  request[VALIDATED] = validate({
-    params: request.params,
-    query: request.query,
-    headers: request.headers,
-    body: request.body,
-    caller: principalOf(request),
-  });
-  return request[VALIDATED];
 }
 
 /**
- * `@Input() { params, body }: Input<typeof payOrder>`: the validated, typed parts of the request;
- * a bad part is the 400 validation problem.
+ * `@Input() { params, body, headers }: Input<typeof payOrder>`: the request's parts, validated
+ * and typed by the `OperationInputPipe`.
  */
-export const Input = createParamDecorator((_data: unknown, context: ExecutionContext) => validatedInput(context));
+export const Input = () => operationRequest(new OperationInputPipe());
 export type Input<Op extends OperationSpec> = OperationInput<Op>;
 
 const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');

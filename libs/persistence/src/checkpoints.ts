@@ -6,12 +6,19 @@ export interface Checkpoint {
   readonly afterKey: string;
 }
 
+/** Where periodic passes over outside feeds got to: the port the passes depend on. */
+export interface CheckpointStore {
+  get(name: string): Promise<Checkpoint | undefined>;
+  /** Moves `name` to `to`, unless it is already there or further (positions never go back). */
+  advance(name: string, to: Checkpoint): Promise<void>;
+}
+
 /**
  * Where each periodic pass over an outside feed got to (table `checkpoints`, created by the
  * service's migrations), so the next pass resumes there. Positions only move forward: replicas
  * running the same pass at once may overlap, which the passes make harmless, but never go back.
  */
-export class Checkpoints {
+export class Checkpoints implements CheckpointStore {
   constructor(private readonly db: Queryable) {}
 
   async get(name: string): Promise<Checkpoint | undefined> {

@@ -47,6 +47,23 @@ export function requestFingerprint(...parts: unknown[]): string {
     .digest('hex');
 }
 
+/** Idempotency keys: the port their users depend on (`IdempotencyStore` keeps them in SQL). */
+export interface IdempotencyKeys {
+  begin(scope: string, key: string, fingerprint: string, request?: string): Promise<IdempotencyStart>;
+  complete(tx: Queryable, scope: string, key: string, result: string): Promise<void>;
+  takeOverAbandoned(scope: string, limit?: number): Promise<AbandonedKey[]>;
+  abandon(scope: string, key: string): Promise<void>;
+  inProgress(scope: string, key: string): Promise<boolean>;
+  release(scope: string, key: string): Promise<void>;
+  purgeExpired(): Promise<number>;
+}
+
+/** How long completed keys replay (at least a day) and when one in progress counts as abandoned (default 60 s). */
+export const idempotencyTimes = (options: IdempotencyOptions) => ({
+  ttlMs: Math.max(options.ttlMs ?? 24 * 3600_000, 24 * 3600_000),
+  staleAfterMs: options.staleAfterMs ?? 60_000,
+});
+
 interface KeyRow {
   request_hash: string;
   state: 'in_progress' | 'completed';
@@ -60,7 +77,7 @@ interface KeyRow {
  * while the first is still running is told so. A key's outcome is whatever its owner records (the
  * domain result, not an HTTP response), in the transaction that makes the request's effect durable.
  */
-export class IdempotencyStore {
+export class IdempotencyStore implements IdempotencyKeys {
   readonly #db: Queryable;
   readonly #ttlMs: number;
   readonly #staleAfterMs: number;
@@ -68,8 +85,7 @@ export class IdempotencyStore {
 
   constructor(db: Queryable, options: IdempotencyOptions = {}) {
     this.#db = db;
-    this.#ttlMs = Math.max(options.ttlMs ?? 24 * 3600_000, 24 * 3600_000);
-    this.#staleAfterMs = options.staleAfterMs ?? 60_000;
+    ({ ttlMs: this.#ttlMs, staleAfterMs: this.#staleAfterMs } = idempotencyTimes(options));
     this.#now = options.now ?? (() => new Date());
   }
 

@@ -24,9 +24,11 @@ export { decodeCursor, encodeCursor, nextCursor } from './cursor';
 export { databaseSettings, startDatabase, type DatabaseConfig, type DatabaseHost } from './service-database';
 export {
   IdempotencyStore,
+  idempotencyTimes,
   requestFingerprint,
+  type IdempotencyKeys,
   type AbandonedKey,
   type IdempotencyOptions,
   type IdempotencyStart,
 } from './idempotency';
-export { Checkpoints, type Checkpoint } from './checkpoints';
+export { Checkpoints, type Checkpoint, type CheckpointStore } from './checkpoints';

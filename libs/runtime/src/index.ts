@@ -1,7 +1,7 @@
 export { ConfigError, env, loadConfig, type ConfigOf, type ConfigSpec, type Setting } from './config';
 export { EXIT_CONFIG, PRELOAD_ONLY, runMain } from './main';
 export { ObservedRequest } from './observe';
-export { createRuntime, type Repair, ServiceRuntime, type RuntimeOptions } from './runtime';
+export { type BackgroundJob, createRuntime, type Repair, ServiceRuntime, type RuntimeOptions } from './runtime';
 
 export { createAuthenticator, type IdentityConfig } from './identity';
 export { identitySettings, LOCAL_ISSUER_URL, platformSettings } from './settings';

@@ -122,6 +122,17 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Something a background task healed: `repair` names what (a small fixed set), `message` says it. */
+/**
+ * Work a service does in the background, every `intervalMs`: healing, purging, reconciling. A
+ * service's composition returns its jobs; `ServiceRuntime.runJobs` starts them all the same way.
+ */
+export interface BackgroundJob {
+  readonly name: string;
+  readonly intervalMs: number;
+  /** One run; `report` logs and counts each repair it makes. Replicas may run it at once: it must be safe to. */
+  run(report: (repair: Repair) => void): Promise<unknown>;
+}
+
 export interface Repair {
   readonly repair: string;
   readonly message: string;
@@ -207,6 +218,12 @@ export class ServiceRuntime {
   /** Registers a resource to close on shutdown; hooks run in reverse order of registration. */
   onClose(name: string, close: () => Promise<unknown> | unknown): this {
     this.#closeHooks.push({ name, close });
+    return this;
+  }
+
+  /** Starts each of a service's background jobs (see `every`). */
+  runJobs(jobs: readonly BackgroundJob[]): this {
+    for (const job of jobs) this.every(job.name, job.intervalMs, (report) => job.run(report));
     return this;
   }
 

@@ -138,7 +138,9 @@ module.exports = async function serviceGenerator(tree, options) {
   const { name, service, routes } = validate(tree, { framework: 'fastify', ...options });
   const framework = options.framework ?? 'fastify';
   const port = addRoute(tree, routes, name, service);
-  const substitutions = { tmpl: '', name, service, framework, port };
+  // The composition's type: InventoryService for inventory, as UserService is user-service's.
+  const className = service.replace(/(^|-)([a-z0-9])/g, (_, _dash, letter) => letter.toUpperCase());
+  const substitutions = { tmpl: '', name, service, className, framework, port };
   generateFiles(tree, join(__dirname, 'files/common'), `apps/${service}`, substitutions);
   generateFiles(tree, join(__dirname, `files/${framework}`), `apps/${service}`, substitutions);
   const linkSchema = addChart(tree, service);

@@ -42,8 +42,9 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
   const schedules = readFileSync(join(workspace, 'velero/schedules/values.yaml'), 'utf8');
   for (const service of services) expect(schedules).toContain(`    - ${service}\n`);
 
-  // One service shape, generated or hand-written: src/api.ts (the contract), src/app.ts exporting
-  // buildApp, src/server.ts exporting start, and the feature in a folder of its own.
+  // One service shape, generated or hand-written: src/api.ts (the contract), src/compose.ts (its
+  // parts and jobs), src/app.ts building the framework's app on them, src/server.ts starting it all
+  // (the same statements, framework by framework), and the feature in a folder of its own.
   const handWritten = { express: 'user-service', nest: 'order-service', fastify: 'payment-service' };
   for (const [name, framework] of generated) {
     const shapes: [root: string, feature: string][] = [
@@ -54,6 +55,12 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
       const src = (file: string) => readFileSync(join(root, 'src', file), 'utf8');
       expect(src('app.ts')).toMatch(/^export async function buildApp\(|^export function buildApp\(/m);
       expect(src('server.ts')).toMatch(/^export async function start\(environment: NodeJS\.ProcessEnv\)/m);
+      expect(src('compose.ts')).toMatch(
+        /^export function compose\(\s*_?settings: Settings,\s*_?runtime: ServiceRuntime,\s*db: Database[,)]/m,
+      );
+      expect(src(framework === 'nest' ? 'app.module.ts' : 'app.ts')).toMatch(
+        /\{ runtime, auth, service \}: AppDependencies/,
+      );
       expect(src('api.ts')).toMatch(/^export const api = serviceApi\(/m);
       expect(readdirSync(join(root, 'src', feature))).toEqual(
         expect.arrayContaining([
@@ -62,6 +69,10 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
         ]),
       );
     }
+    // Started the same way, statement for statement: only the name differs.
+    const server = (service: string) =>
+      readFileSync(join(workspace, 'apps', service, 'src/server.ts'), 'utf8').replaceAll(service, 'SERVICE');
+    expect(server(`${name}-service`)).toBe(server(handWritten[framework]));
     expect(existsSync(join(workspace, `docs/api/${name}-service.openapi.json`))).toBe(true);
   }
 

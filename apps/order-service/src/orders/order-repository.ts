@@ -2,7 +2,7 @@ import type { Owner } from '@platform/auth';
 import type { Currency } from '@platform/money';
 import { decodeCursor, nextCursor, type Queryable } from '@platform/persistence';
 import type { Order, OrderItem, OrderStatus } from './order';
-import type { PaymentChange } from './ports';
+import type { OrderStore, PaymentChange, StoredOrder } from './ports';
 
 /** An order's attempt or cancel finished: off the reconciler's schedule, unless it is watched (`$3`: now). */
 const UNSCHEDULE_UNLESS_WATCHED = 'reconcile_after = CASE WHEN watch_until > $3 THEN reconcile_after END';
@@ -34,22 +34,11 @@ interface ItemRow {
   unit_price_cents: number;
 }
 
-/** An order as stored, with the payment attempt that holds or paid it and whether a cancel was accepted. */
-export interface StoredOrder {
-  readonly order: Order;
-  readonly paymentKey: string | null;
-  /** When the attempt holding the order claimed it. */
-  readonly paymentKeyAt: string | null;
-  readonly cancelRequested: boolean;
-  /** Until when the reconciler keeps looking (an attempt went quiet or was overruled). */
-  readonly watchUntil: string | null;
-}
-
 const COLUMNS = `id, seq, user_id, currency, total_cents, status, payment_id, refund_id, payment_key, payment_key_at,
   cancel_requested_at, watch_until, owner_issuer, owner_subject, created_at, updated_at`;
 
 /** The SQL of orders and their items; both engines run it unchanged. */
-export class OrderRepository {
+export class OrderRepository implements OrderStore {
   constructor(private readonly db: Queryable & { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> }) {}
 
   /** The order and its items, in one transaction: never one without the other. */

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { Orders } from './orders';
 import { cancelOrder, createOrder, getOrder, listOrders, payOrder } from './orders.api';
 import type { CallContext as Context } from './ports';
-import { CallContext, IdempotencyKey } from './request.decorators';
+import { CallContext } from './request.decorators';
 
 /** The `/orders` HTTP API: each route is an operation of the contract, its input validated by it. */
 @Controller()
@@ -33,12 +33,8 @@ export class OrdersController {
   }
 
   @Route(payOrder)
-  pay(
-    @Input() { params, body, caller }: Input<typeof payOrder>,
-    @IdempotencyKey() key: string | undefined,
-    @CallContext() context: Context,
-  ) {
-    return this.orders.pay(params.id, body, key, caller, context);
+  pay(@Input() { params, body, headers, caller }: Input<typeof payOrder>, @CallContext() context: Context) {
+    return this.orders.pay(params.id, body, headers['idempotency-key'], caller, context);
   }
 
   @Route(cancelOrder)

@@ -14,8 +14,7 @@ import {
   paymentInProgress,
   unknownUser,
 } from './order';
-import type { OrderRepository, StoredOrder } from './order-repository';
-import type { CallContext, PaymentGateway, UserDirectory } from './ports';
+import type { CallContext, OrderStore, PaymentGateway, StoredOrder, UserDirectory } from './ports';
 
 export interface OrdersOptions {
   /**
@@ -42,7 +41,7 @@ export class Orders {
   readonly #now: () => Date;
 
   constructor(
-    private readonly repository: OrderRepository,
+    private readonly repository: OrderStore,
     private readonly users: UserDirectory,
     private readonly payments: PaymentGateway,
     private readonly options: OrdersOptions,

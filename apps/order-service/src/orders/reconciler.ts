@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Checkpoints } from '@platform/persistence';
+import type { CheckpointStore } from '@platform/persistence';
 import type { Repair } from '@platform/runtime';
-import type { OrderRepository, StoredOrder } from './order-repository';
 import { refundKey, voidKey } from './orders';
-import type { CallContext, PaymentGateway, PaymentRecord } from './ports';
+import type { CallContext, OrderStore, PaymentGateway, PaymentRecord, StoredOrder } from './ports';
 
 export interface ReconcilerOptions {
   /** How long a payment attempt holds an order (as for `Orders`). */
@@ -56,9 +55,9 @@ export class Reconciler {
   readonly #now: () => Date;
 
   constructor(
-    private readonly repository: OrderRepository,
+    private readonly repository: OrderStore,
     private readonly payments: PaymentGateway,
-    private readonly checkpoints: Checkpoints,
+    private readonly checkpoints: CheckpointStore,
     private readonly options: ReconcilerOptions,
   ) {
     this.#now = options.now ?? (() => new Date());

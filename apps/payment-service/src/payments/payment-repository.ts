@@ -1,6 +1,7 @@
 import type { Currency } from '@platform/money';
 import { decodeCursor, nextCursor, type Queryable } from '@platform/persistence';
-import type { Payment, PaymentStatus, Refund } from './payment';
+import type { PaymentStatus, Refund } from './payment';
+import type { PaymentStore, StoredPayment } from './ports';
 
 interface PaymentRow {
   id: string;
@@ -25,12 +26,6 @@ interface RefundRow {
   amount_cents: number;
   currency: string;
   created_at: Date;
-}
-
-/** A payment as stored: with the provider's charge id, which is never shown to clients. */
-export interface StoredPayment {
-  readonly payment: Payment;
-  readonly providerChargeId: string | null;
 }
 
 /** A payment with the id of its refund, if it has one. */
@@ -64,7 +59,7 @@ const toRefund = (row: RefundRow): Refund => ({
 });
 
 /** The SQL of payments and refunds; both engines run it unchanged. */
-export class PaymentRepository {
+export class PaymentRepository implements PaymentStore {
   constructor(private readonly db: Queryable) {}
 
   /** Inserts the payment unless one already exists for its idempotency key; returns the stored one. */

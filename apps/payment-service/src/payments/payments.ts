@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ADMIN_SCOPE, insufficientScope, isAdmin, type Principal } from '@platform/auth';
 import type { Page } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
-import { type Checkpoints, type Database, type IdempotencyStore, requestFingerprint } from '@platform/persistence';
+import { type CheckpointStore, type IdempotencyKeys, requestFingerprint } from '@platform/persistence';
 import type { Repair } from '@platform/runtime';
 import {
   type CreatePaymentInput,
@@ -13,7 +13,7 @@ import {
   paymentNotFound,
   type Refund,
 } from './payment';
-import type { PaymentRepository, StoredPayment } from './payment-repository';
+import type { PaymentStore, StoredPayment, Transactions } from './ports';
 import {
   callProvider,
   type ChargeResult,
@@ -145,11 +145,11 @@ export class Payments {
   readonly #now: () => Date;
 
   constructor(
-    private readonly db: Database,
-    private readonly repository: PaymentRepository,
-    private readonly idempotency: IdempotencyStore,
+    private readonly db: Transactions,
+    private readonly repository: PaymentStore,
+    private readonly idempotency: IdempotencyKeys,
     private readonly provider: PaymentProvider,
-    private readonly checkpoints: Checkpoints,
+    private readonly checkpoints: CheckpointStore,
     private readonly options: PaymentsOptions,
   ) {
     this.#now = options.now ?? (() => new Date());
