@@ -35,7 +35,8 @@ const PLACEHOLDERS = [
 ];
 
 /**
- * Where production reads its values: the app-of-apps, Velero, each chart's production layer, and
+ * Where production reads its values: the app-of-apps, Velero, the production layer all services
+ * share (deploy/values-prod.yaml), each chart's production layer, and
  * the library chart's defaults, which every service inherits (other charts' defaults are overridden
  * by their production layers).
  */
@@ -52,6 +53,9 @@ function files(root) {
     }
   };
   for (const top of ['argocd', 'velero', 'deploy/charts']) walk(join(root, top));
+  // The production layer every service shares (under each service's own values-prod.yaml).
+  for (const name of readdirSync(join(root, 'deploy')))
+    if (/^values-.+\.ya?ml$/.test(name)) found.push(join(root, 'deploy', name));
   // Who must approve changes to what ArgoCD applies.
   if (existsSync(join(root, '.github/CODEOWNERS'))) found.push(join(root, '.github/CODEOWNERS'));
   return found.sort();

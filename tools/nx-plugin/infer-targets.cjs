@@ -59,20 +59,31 @@ const SERVICE_EXTERNALS = [
   '@nestjs/microservices/*',
 ];
 
+/** A service's entry in the system's manifest (deploy/services.json), if it has one. */
+const manifestEntry = (workspaceRoot, name) => {
+  const file = join(workspaceRoot, 'deploy/services.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).services.find((s) => s.name === name) : undefined;
+};
+
 const serviceNodes = [
-  'apps/*/src/main.ts',
-  (mainFiles, _options, context) =>
-    mainFiles
+  // The manifest is matched too, so that a change to it recomputes whom each service depends on.
+  '{apps/*/src/main.ts,deploy/services.json}',
+  (files, _options, context) =>
+    files
+      .filter((file) => file.endsWith('/src/main.ts'))
       .map((file) => dirname(dirname(file)))
       .filter((root) => existsSync(join(context.workspaceRoot, root, 'src/migrations')))
       .filter((root) => existsSync(join(context.workspaceRoot, root, 'project.json')))
       .map((root) => {
         const name = JSON.parse(readFileSync(join(context.workspaceRoot, root, 'project.json'), 'utf8')).name;
+        // The services it calls (deploy/services.json): its tests start them, so a change to one affects it.
+        const calls = manifestEntry(context.workspaceRoot, name)?.calls ?? [];
         return [
           `${root}/src/main.ts`,
           {
             projects: {
               [root]: {
+                implicitDependencies: calls,
                 targets: {
                   build: {
                     executor: '@nx/esbuild:esbuild',
@@ -140,7 +151,12 @@ const chartNodes = [
       const localDependencies = (chart.dependencies ?? [])
         .filter((d) => typeof d.repository === 'string' && d.repository.startsWith('file://'))
         .map((d) => chartProjectName(d.name));
+      const serviceChart = localDependencies.includes(chartProjectName('platform-service'));
       const inputs = ['{projectRoot}/**/*', '!{projectRoot}/charts/**', '^{projectRoot}/**/*'];
+      // A service chart renders under the system's manifest and the shared production layer
+      // (tools/delivery/system-layers.cjs); the shared ingress, the schedules and the app-of-apps read the manifest.
+      if (serviceChart || ['shared-ingress', 'velero-schedules', 'platform-apps'].includes(chart.name))
+        inputs.push('{workspaceRoot}/deploy/services.json', '{workspaceRoot}/deploy/values-*.yaml');
       const targets = {
         lint: {
           command: `node tools/delivery/chart-lint.cjs ${root}`,
@@ -150,7 +166,6 @@ const chartNodes = [
           metadata: { description: 'helm lint --strict with default and environment values.' },
         },
       };
-      const serviceChart = localDependencies.includes(chartProjectName('platform-service'));
       if (serviceChart) {
         targets.test = {
           command: `CHART=${root} jest -c tools/delivery/jest.config.cjs tools/delivery/test/chart.spec.ts`,

@@ -117,6 +117,7 @@ up() {
   # The services order-service calls first, so it starts against ready peers.
   for service in user-service payment-service order-service; do
     helm upgrade --install "$service" "$ROOT/deploy/charts/$service" --namespace "$service" \
+      --values "$ROOT/deploy/services.json" \
       --values "$ROOT/tools/smoke/values-kind.yaml" \
       --set "image.repository=platform/${service}" \
       --set "identity.oidcIssuerUrl=$(issuer_url)" \

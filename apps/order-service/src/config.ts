@@ -1,16 +1,18 @@
 import { databaseSettings } from '@platform/persistence';
 import { type ConfigOf, env, identitySettings, platformSettings } from '@platform/runtime';
+import { localUrl } from '@platform/system';
 
 export const SERVICE_NAME = 'order-service';
 
 const http = ['http:', 'https:'];
 
 export const configSpec = {
-  ...platformSettings({ port: 3002 }),
+  ...platformSettings(SERVICE_NAME),
   ...databaseSettings(SERVICE_NAME),
   ...identitySettings(SERVICE_NAME),
-  userServiceUrl: env.url('USER_SERVICE_URL', { protocols: http, default: new URL('http://localhost:3001') }),
-  paymentServiceUrl: env.url('PAYMENT_SERVICE_URL', { protocols: http, default: new URL('http://localhost:3003') }),
+  // The services it calls (deploy/services.json), where they listen locally unless set.
+  userServiceUrl: env.url('USER_SERVICE_URL', { protocols: http, default: localUrl('user-service') }),
+  paymentServiceUrl: env.url('PAYMENT_SERVICE_URL', { protocols: http, default: localUrl('payment-service') }),
   /** Per attempt, for user-service. Three attempts at most, so a hung user-service costs about 3x this. */
   userServiceTimeoutMs: env.milliseconds('USER_SERVICE_TIMEOUT_MS', { default: 1_000, max: 30_000 }),
   /** Per attempt, for payment-service; above its provider timeout (5 s by default). */

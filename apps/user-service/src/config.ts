@@ -1,14 +1,13 @@
 import { databaseSettings } from '@platform/persistence';
-import { serviceAccountName } from '@platform/auth';
 import { type ConfigOf, identitySettings, platformSettings } from '@platform/runtime';
 
 export const SERVICE_NAME = 'user-service';
 
 export const configSpec = {
-  ...platformSettings({ port: 3001 }),
+  ...platformSettings(SERVICE_NAME),
   ...databaseSettings(SERVICE_NAME),
-  // order-service checks who owns the user an order is for.
-  ...identitySettings(SERVICE_NAME, { allowedCallers: [serviceAccountName('order-service', 'order-service')] }),
+  // Its callers (order-service checks who owns the user an order is for) come from deploy/services.json.
+  ...identitySettings(SERVICE_NAME),
 };
 
 export type Config = ConfigOf<typeof configSpec>;

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serviceAccountName } from '@platform/auth';
 import { LocalIssuer } from '@platform/auth/issuer';
+import { serviceEntry, system } from '@platform/system';
 
 /** The local issuer's URL: under the edge, at `/auth` (a local route only; never in production). */
 export const localIssuerUrl = (edgePort: number): string => `http://127.0.0.1:${edgePort}/auth`;
@@ -9,15 +10,6 @@ export const localIssuerUrl = (edgePort: number): string => `http://127.0.0.1:${
 /** The issuer of the local stack and of `npm run token`, its keys under `<dataRoot>/auth`. */
 export const localIssuer = (edgePort: number, dataRoot = '.data'): Promise<LocalIssuer> =>
   LocalIssuer.persistent(localIssuerUrl(edgePort), join(dataRoot, 'auth'));
-
-/**
- * The services each service calls, with its own token for each: the audiences of the projected
- * service-account tokens its chart mounts (deploy/charts/order-service), said again here for the
- * stack that stands in for the kubelet.
- */
-export const LOCAL_AUDIENCES: Readonly<Record<string, readonly string[]>> = {
-  'order-service': ['user-service', 'payment-service'],
-};
 
 /** How long a local workload token lives, and how often it is renewed (as the kubelet does, well before expiry). */
 const LIFETIME_SECONDS = 3600;
@@ -47,7 +39,7 @@ export class WorkloadTokens {
    */
   environment(service: string): Record<string, string> {
     return Object.fromEntries(
-      (LOCAL_AUDIENCES[service] ?? []).map((audience) => [
+      serviceEntry(service).calls.map((audience) => [
         `${audience.replace(/-/g, '_').toUpperCase()}_TOKEN_FILE`,
         this.file(service, audience),
       ]),
@@ -66,8 +58,8 @@ export class WorkloadTokens {
   }
 
   async #writeAll(): Promise<void> {
-    for (const [service, audiences] of Object.entries(LOCAL_AUDIENCES)) {
-      for (const audience of audiences) {
+    for (const { name: service, calls } of system.services) {
+      for (const audience of calls) {
         const token = await this.issuer.sign({
           sub: serviceAccountName(service, service),
           aud: audience,

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type FixedResponse, system, type SystemManifest } from '@platform/system';
 
 export interface Route {
   /** A path prefix: it matches itself and everything below it (`/users`, `/users/…`). */
@@ -8,20 +9,13 @@ export interface Route {
   readonly localPort: number;
 }
 
-export interface FixedResponse {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-}
+export type { FixedResponse };
 
 export interface RouteTable {
   readonly routes: readonly Route[];
-  readonly edgeHealth: FixedResponse & { readonly path: string };
+  readonly edgeHealth: SystemManifest['edgeHealth'];
   readonly notFound: FixedResponse;
 }
-
-/** The file both the production ingress chart and the local edge read. */
-export const ROUTES_FILE = 'deploy/routes.json';
 
 /** Finds a workspace file from wherever this code runs (sources, tests, or a bundle under dist/). */
 export function workspaceFile(relative: string, from = __dirname): string {
@@ -32,13 +26,13 @@ export function workspaceFile(relative: string, from = __dirname): string {
   }
 }
 
-export function loadRoutes(file = workspaceFile(ROUTES_FILE)): RouteTable {
-  const table = JSON.parse(readFileSync(file, 'utf8')) as RouteTable;
-  for (const route of table.routes) {
-    if (!/^\/[a-z0-9-]+$/.test(route.path))
-      throw new Error(`${file}: route path ${route.path} must be one lower-case segment`);
-  }
-  return table;
+/** The public routes of the system's manifest (deploy/services.json), as the edge serves them. */
+export function loadRoutes(of: SystemManifest = system): RouteTable {
+  return {
+    routes: of.services.map(({ path, name, localPort }) => ({ path, service: name, localPort })),
+    edgeHealth: of.edgeHealth,
+    notFound: of.notFound,
+  };
 }
 
 /** The route for a request path, with the ALB's `Prefix` semantics (element-wise, so `/usersX` does not match `/users`). */

@@ -13,9 +13,10 @@ import { apiReference } from './api-reference';
 import { type Edge, startEdge } from './edge';
 import { localIssuer, WorkloadTokens } from './identity';
 import { loadRoutes, type RouteTable, workspaceFile } from './routes';
+import { serviceEntry, serviceNames, urlVariable } from '@platform/system';
 
-/** Every service of the route table (deploy/routes.json), so a generated service starts too. */
-export const SERVICES: readonly string[] = loadRoutes().routes.map((route) => route.service);
+/** Every service of the system's manifest (deploy/services.json), so a generated service starts too. */
+export const SERVICES: readonly string[] = serviceNames;
 export type ServiceName = string;
 
 export interface StackOptions {
@@ -98,8 +99,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-        USER_SERVICE_URL: url('user-service'),
-        PAYMENT_SERVICE_URL: url('payment-service'),
+        // Where each service it calls listens, as its chart points it at their Services.
+        ...Object.fromEntries(serviceEntry(service).calls.map((callee) => [urlVariable(callee), url(callee)])),
         ...identity,
         ...tokens.environment(service),
         ...options.env,

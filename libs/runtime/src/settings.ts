@@ -1,14 +1,16 @@
-import { PLATFORM_AUDIENCE } from '@platform/auth';
+import { PLATFORM_AUDIENCE, serviceAccountName } from '@platform/auth';
 import { LOG_LEVELS } from '@platform/logging';
 import { SAMPLERS } from '@platform/tracing';
+import { callersOf, serviceEntry, serviceNames } from '@platform/system';
 import { env } from './config';
 
 /**
  * The settings every service shares. A service spreads them into its own spec:
- * `loadConfig({ ...platformSettings({ port: 3001 }), databaseUrl: … })`.
+ * `loadConfig({ ...platformSettings('user-service'), databaseUrl: … })`. Its port defaults to its
+ * local port in deploy/services.json.
  */
-export const platformSettings = (defaults: { readonly port: number }) => ({
-  port: env.port('PORT', { default: defaults.port }),
+export const platformSettings = (service: string) => ({
+  port: env.port('PORT', { default: serviceEntry(service).localPort }),
   /** A port of its own for `GET /metrics` (the chart sets it); unset, only the API port serves it. */
   metricsPort: env.optionalPort('METRICS_PORT'),
   /** The version this process reports in logs, traces and metrics: the image tag in the cluster. */
@@ -56,7 +58,11 @@ const SERVICE_ACCOUNT = /^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a
  * and service-account tokens of the cluster's issuer, for an audience naming the service, from
  * the service accounts allowed to call it. Unset, the local stack's issuer stands for both.
  */
-export const identitySettings = (service: string, defaults: { readonly allowedCallers?: readonly string[] } = {}) => ({
+/** The service accounts of the services the manifest says call `service` (none for a service it does not list). */
+const manifestCallers = (service: string): string[] =>
+  serviceNames.includes(service) ? callersOf(service).map((caller) => serviceAccountName(caller, caller)) : [];
+
+export const identitySettings = (service: string) => ({
   /** The issuer of people's tokens; its keys are found at `<it>/.well-known/openid-configuration`. */
   oidcIssuerUrl: env.issuerUrl('OIDC_ISSUER_URL', { default: LOCAL_ISSUER_URL }),
   /** The audience (`aud`) people's tokens must be for. */
@@ -65,9 +71,12 @@ export const identitySettings = (service: string, defaults: { readonly allowedCa
   workloadIssuerUrl: env.issuerUrl('WORKLOAD_ISSUER_URL', { default: LOCAL_ISSUER_URL }),
   /** The audience other services' tokens must be for: this service's name. */
   workloadAudience: env.string('WORKLOAD_AUDIENCE', { default: service, pattern: /^[\x21-\x7e]{1,255}$/ }),
-  /** The service accounts that may call this service (`system:serviceaccount:<namespace>:<name>`). */
+  /**
+   * The service accounts that may call this service (`system:serviceaccount:<namespace>:<name>`):
+   * by default, those of the services deploy/services.json says call it, as its chart allows them.
+   */
   workloadAllowedCallers: env.list('WORKLOAD_ALLOWED_CALLERS', {
-    default: defaults.allowedCallers ?? [],
+    default: manifestCallers(service),
     pattern: SERVICE_ACCOUNT,
   }),
 });

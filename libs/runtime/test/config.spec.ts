@@ -4,7 +4,7 @@ describe('loadConfig', () => {
   it('applies defaults and parses typed values', () => {
     const config = loadConfig(
       {
-        ...platformSettings({ port: 3001 }),
+        ...platformSettings('user-service'),
         upstream: env.url('UPSTREAM_URL', {
           protocols: ['http:', 'https:'],
           default: new URL('http://localhost:3003'),
@@ -20,7 +20,7 @@ describe('loadConfig', () => {
 
   it('names every bad variable in one line', () => {
     const spec = {
-      ...platformSettings({ port: 3001 }),
+      ...platformSettings('user-service'),
       upstream: env.url('UPSTREAM_URL', { protocols: ['http:'] }),
     };
     let error: unknown;

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { MANIFEST_FILE } from '@platform/system';
 import { parseAllDocuments } from 'yaml';
 
 /** What a service's pod is given, as its chart renders it for production. */
@@ -52,8 +53,10 @@ export async function chartBudgets<S extends string>(
       chart,
       '--namespace',
       service,
-      '--values',
-      join(chart, 'values-prod.yaml'),
+      // As its Application renders it: the manifest, the production layer all services share, its own.
+      ...[join(root, MANIFEST_FILE), join(root, 'deploy/values-prod.yaml'), join(chart, 'values-prod.yaml')].flatMap(
+        (file) => ['--values', file],
+      ),
     );
     const deployment = parseAllDocuments(rendered)
       .map(

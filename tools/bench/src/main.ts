@@ -20,6 +20,7 @@ import type { LocalIssuer } from '@platform/auth/issuer';
 import { authCost } from './auth-cost';
 import { chartBudgets } from './budget';
 import { combine, load, type LoadResult, processStats } from './measure';
+import { serviceEntry } from '@platform/system';
 import { renderReport, type BenchReport, BENCHED, type Mode, type ServiceName, type ServiceRuns } from './report';
 
 const SEGMENT_S = Number(process.env['BENCH_SEGMENT_S'] ?? 3);
@@ -29,12 +30,6 @@ const CONNECTIONS = 50;
 const ROOT = workspaceFile('nx.json').replace(/nx\.json$/, '');
 const log = (message: string) => process.stdout.write(`${message}\n`);
 const json = { 'content-type': 'application/json' };
-
-const FRAMEWORK: Record<ServiceName, 'express' | 'nest' | 'fastify'> = {
-  'user-service': 'express',
-  'order-service': 'nest',
-  'payment-service': 'fastify',
-};
 
 /** An OTLP/HTTP endpoint that accepts and drops everything, as a collector would take it. */
 async function otlpSink() {
@@ -467,7 +462,7 @@ async function main(): Promise<void> {
         nodeArgs: builtServiceArgs('.').slice(0, -1).join(' '),
         database: 'PostgreSQL 15 (throwaway, loopback)',
       },
-      frameworks: FRAMEWORK,
+      frameworks: Object.fromEntries(BENCHED.map((s) => [s, serviceEntry(s).framework])) as BenchReport['frameworks'],
       budgets,
       auth,
       baselines,

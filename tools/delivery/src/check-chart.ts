@@ -29,7 +29,15 @@ export function checkObjects(objects: readonly KubeObject[]): Finding[] {
   return [...findings, ...policyFindings(objects)];
 }
 
-/** Renders a service chart with its defaults and with each environment file, as its release would be named, and checks it. */
+const { systemLayers } = require('../system-layers.cjs') as {
+  systemLayers: (environmentFile?: string) => string[];
+};
+
+/**
+ * Renders a service chart with its defaults and with each environment file, under the system's
+ * layers as its Application gives them (the manifest; the environment's shared layer), as its
+ * release would be named, and checks it. `valueFiles` of a report names the chart's own file only.
+ */
 export async function checkChart(
   chartDir: string,
   extraSets: Readonly<Record<string, string>> = {},
@@ -38,7 +46,13 @@ export async function checkChart(
   const environments = readdirSync(chartDir).filter((f) => /^values-.+\.yaml$/.test(f));
   const reports: ChartReport[] = [];
   for (const valueFiles of [[], ...environments.map((f) => [f])]) {
-    const objects = await renderChart(chartDir, { releaseName: name, namespace: name, valueFiles, set: extraSets });
+    const layers = systemLayers(valueFiles[0]);
+    const objects = await renderChart(chartDir, {
+      releaseName: name,
+      namespace: name,
+      valueFiles: [...layers, ...valueFiles],
+      set: extraSets,
+    });
     reports.push({ valueFiles, objects, findings: checkObjects(objects) });
   }
   return reports;

@@ -1,12 +1,14 @@
 // The Grafana dashboards, as code: one per service and one overview, generated from the charts'
-// values (the SLOs, the services each one calls) into JSON that the charts ship as ConfigMaps for
+// values (the SLOs) and the system's manifest (the services, whom each one calls) into JSON that the charts ship as ConfigMaps for
 // the Grafana sidecar. The delivery tests fail when the committed JSON differs from what this
 // generates; `UPDATE_DASHBOARDS=1 npx nx test delivery` writes it.
 import { join } from 'node:path';
+import { readManifest, serviceEntry, serviceNames } from '@platform/system';
 import { serviceCharts, serviceValues } from './service-charts';
 
-export const SERVICES = ['user-service', 'order-service', 'payment-service'] as const;
-export type Service = (typeof SERVICES)[number];
+/** Every service of the system's manifest: a generated one gets its dashboard and a row of the overview. */
+export const SERVICES: readonly string[] = serviceNames;
+export type Service = string;
 
 /** What a dashboard needs from a chart's values. */
 export interface ServiceObservability {
@@ -19,7 +21,6 @@ export interface ServiceObservability {
 
 export function observabilityOf(workspace: string, service: string): ServiceObservability {
   const values = serviceValues(workspace, service) as {
-    dependencies?: Record<string, { service: string }>;
     observability: {
       slo: { availability: number; latency: ServiceObservability['latency'] };
       prometheusRule: { backgroundTasks: boolean };
@@ -30,9 +31,7 @@ export function observabilityOf(workspace: string, service: string): ServiceObse
     service,
     availability: slo.availability,
     latency: slo.latency,
-    dependencies: Object.values(values.dependencies ?? {})
-      .map((d) => d.service)
-      .sort(),
+    dependencies: [...serviceEntry(service, readManifest(workspace)).calls].sort(),
     backgroundTasks: prometheusRule.backgroundTasks,
   };
 }

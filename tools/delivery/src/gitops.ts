@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readManifest } from '@platform/system';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { type KubeObject, renderChart, RenderError } from './helm';
 
@@ -115,9 +116,15 @@ export async function renderSystem(workspace: string): Promise<RenderedSystem> {
   // A service that was never released has no Application in the cluster; the checks still see it,
   // rendered as its first release would be (this working tree, its image not built yet).
   const rootPath = (rootSpec.source as Source).path as string;
-  const entries =
-    (parse(readFileSync(join(workspace, rootPath, 'values.yaml'), 'utf8')) as { applications?: AppEntry[] })
-      .applications ?? [];
+  const rootValues = parse(readFileSync(join(workspace, rootPath, 'values.yaml'), 'utf8')) as {
+    applications?: AppEntry[];
+    serviceApplication?: Omit<AppEntry, 'name'>;
+  };
+  // As the root renders them: those listed, and one per service of the system's manifest.
+  const entries: AppEntry[] = [
+    ...(rootValues.applications ?? []),
+    ...readManifest(workspace).services.map(({ name }) => ({ ...rootValues.serviceApplication, name })),
+  ];
   const released = readReleases(workspace);
   const unreleased = entries.filter((a) => a.released === true && released[a.name] === undefined).map((a) => a.name);
   const scratch = mkdtempSync(join(tmpdir(), 'gitops-releases-'));

@@ -8,7 +8,7 @@ import { checkSystem, cronValid, formatSystemFindings, goDurationSeconds } from 
 const ROOT = join(__dirname, '../../..');
 registerExtraSchemas();
 
-/** A scratch copy of everything ArgoCD reads: the charts, the routes, argocd/ and velero/. */
+/** A scratch copy of everything ArgoCD reads: deploy/ (the charts, the manifest), argocd/ and velero/. */
 function scratchWorkspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gitops-'));
   for (const part of ['argocd', 'velero', 'deploy']) {
@@ -88,18 +88,12 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
   it.each<[string, (w: string) => void, RegExp]>([
     [
       'an Application path that does not exist',
-      (w) => edit(w, 'argocd/apps/values.yaml', 'path: deploy/charts/order-service', 'path: deploy/charts/orders'),
-      /argocd\/apps\/values\.yaml: \[paths\] Application order-service: path deploy\/charts\/orders is not a chart/,
+      (w) => edit(w, 'argocd/apps/values.yaml', 'path: deploy/charts/shared-ingress', 'path: deploy/charts/ingress'),
+      /argocd\/apps\/values\.yaml: \[paths\] Application shared-ingress: path deploy\/charts\/ingress is not a chart/,
     ],
     [
       'a chart that no longer renders',
-      (w) =>
-        edit(
-          w,
-          'deploy/charts/payment-service/values-prod.yaml',
-          'environment: prod',
-          'environment: prod\nreplicas: 3',
-        ),
+      (w) => edit(w, 'deploy/charts/payment-service/values-prod.yaml', '{}', 'replicas: 3'),
       /deploy\/charts\/payment-service: \[renders\] Application payment-service: [\s\S]*additional properties 'replicas' not allowed/,
     ],
     [
@@ -108,7 +102,7 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'argocd/apps/values.yaml',
-          /(name: order-service\n(?: {4}.*\n)*? {4})podSecurity: restricted/,
+          /(serviceApplication:\n(?: {2}.*\n)*? {2})podSecurity: restricted/,
           '$1podSecurity: baseline',
         ),
       /argocd\/apps\/values\.yaml: \[pod-security\] namespace order-service enforces baseline, not restricted/,
@@ -151,8 +145,8 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'deploy/charts/user-service/values.yaml',
-          '      service: order-service\n',
-          '      service: order-service\n    - namespace: payment-service\n      service: payment-service\n',
+          'existingSecret: user-service-db\n',
+          'existingSecret: user-service-db\nnetworkPolicy:\n  callers:\n    - namespace: payment-service\n      service: payment-service\n',
         ),
       /\[network-paths\] payment-service\/payment-service → user-service\/user-service: user-service admits payment-service's pods, which do not call it/,
     ],
@@ -184,8 +178,8 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'deploy/charts/payment-service/values-prod.yaml',
-          'environment: prod\n',
-          'environment: prod\nnetworkPolicy:\n  databaseCidrs: [10.0.0.0/16]\n  wideCidrReason: one VPC-wide range for now\n',
+          '{}\n',
+          'networkPolicy:\n  databaseCidrs: [10.0.0.0/16]\n  wideCidrReason: one VPC-wide range for now\n',
         );
         edit(
           w,
@@ -268,9 +262,9 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       (w) =>
         edit(
           w,
-          'deploy/routes.json',
-          '{ "path": "/payments", "service": "payment-service", "localPort": 3003 }',
-          '{ "path": "/payments", "service": "payment-service", "localPort": 3003 },\n    { "path": "/ghosts", "service": "order-service-ghost", "localPort": 3009 }',
+          'deploy/charts/shared-ingress/values-prod.yaml',
+          'canaryWeights: {}',
+          'canaryWeights: {}\nservices:\n  - name: order-service-ghost\n    path: /ghosts',
         ),
       /deploy\/charts\/shared-ingress: \[ingress-backends\] Ingress order-service-ghost\/order-service-ghost: backend Service order-service-ghost does not exist in namespace order-service-ghost/,
     ],
@@ -313,14 +307,14 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'deploy/charts/shared-ingress/templates/ingressclass.yaml',
-          / {2}namespaceSelector:\n(.*\n){5} {10}\{\{- range \.Values\.routes \}\}\n.*\n {10}\{\{- end \}\}\n/,
+          / {2}namespaceSelector:\n(.*\n){5} {10}\{\{- range \.Values\.services \}\}\n.*\n {10}\{\{- end \}\}\n/,
           '',
         ),
       /\[ingress-group\] .*must pin the group with IngressClassParams/,
     ],
     [
       'a namespace missing from the daily backup',
-      (w) => edit(w, 'velero/schedules/values.yaml', '    - payment-service\n', ''),
+      (w) => edit(w, 'velero/schedules/values.yaml', 'includeServices: true', 'includeServices: false'),
       /velero\/schedules: \[backups\] namespace payment-service is deployed by an Application but not in the daily backup/,
     ],
     [
@@ -404,8 +398,8 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'argocd/apps/values.yaml',
-          '  - name: user-service\n',
-          '  - name: more-schedules\n    namespace: velero\n    project: platform-backup\n    wave: 0\n    path: velero/schedules\n    syncOptions:\n      - SkipDryRunOnMissingResource=true\n  - name: user-service\n',
+          '  - name: shared-ingress\n',
+          '  - name: more-schedules\n    namespace: velero\n    project: platform-backup\n    wave: 0\n    path: velero/schedules\n    syncOptions:\n      - SkipDryRunOnMissingResource=true\n  - name: shared-ingress\n',
         ),
       /\[unique\] Schedule velero\/daily is rendered by both velero-schedules and more-schedules/,
     ],
@@ -436,9 +430,9 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
       (w) =>
         edit(
           w,
-          'deploy/charts/payment-service/values.yaml',
-          'allowedCallers:\n    - system:serviceaccount:order-service:order-service',
-          'allowedCallers: []',
+          'deploy/charts/platform-service/templates/_wiring.tpl',
+          '{{- $allowed = append $allowed (printf "system:serviceaccount:%s:%s" .name .name) -}}',
+          '',
         ),
       /\[workload-trust\] order-service calls payment-service as system:serviceaccount:order-service:order-service, which payment-service does not allow/,
     ],
@@ -448,8 +442,8 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
         edit(
           w,
           'deploy/charts/user-service/values.yaml',
-          '    - system:serviceaccount:order-service:order-service',
-          '    - system:serviceaccount:order-service:order-service\n    - system:serviceaccount:default:default',
+          'existingSecret: user-service-db\n',
+          'existingSecret: user-service-db\nidentity:\n  allowedCallers:\n    - system:serviceaccount:default:default\n',
         ),
       /\[workload-trust\] user-service allows system:serviceaccount:default:default, which calls it with no token for user-service/,
     ],
@@ -491,8 +485,7 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
     ],
     [
       "a service chart rendered from the branch, not from its image's commit",
-      (w) =>
-        edit(w, 'argocd/apps/values.yaml', /( {4}released: true\n)( {4}path: deploy\/charts\/payment-service)/, '$2'),
+      (w) => edit(w, 'argocd/apps/values.yaml', /(serviceApplication:\n(?: {2}.*\n)*?) {2}released: true\n/, '$1'),
       /argocd\/apps\/values\.yaml: \[release-revision\] Application payment-service renders its chart from main, not from the commit its image was built from/,
     ],
     [

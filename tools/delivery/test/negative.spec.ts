@@ -195,9 +195,11 @@ describe('objects that break a platform rule are reported by rule and object', (
 describe('order-service calls with its own projected tokens, each for the service it calls', () => {
   let objects: KubeObject[];
   beforeAll(async () => {
+    // Whom it calls comes from the system's manifest, as its Application gives it.
     objects = await renderChart(join(charts, 'order-service'), {
       releaseName: 'order-service',
       namespace: 'order-service',
+      valueFiles: [join(ROOT, 'deploy/services.json')],
     });
   });
   const pod = (o: KubeObject[]) =>

@@ -70,16 +70,17 @@ const alertsOf = (service: Service) => rulesOf(service).filter((r) => r.alert !=
 
 beforeAll(async () => {
   for (const service of SERVICES) {
+    // As its Application renders it: the manifest, the shared production layer, its own.
     rendered[service] = await renderChart(join(ROOT, 'deploy/charts', service), {
       releaseName: service,
       namespace: service,
-      valueFiles: ['values-prod.yaml'],
+      valueFiles: ['../../services.json', '../../values-prod.yaml', 'values-prod.yaml'],
     });
   }
   overview = await renderChart(join(ROOT, 'deploy/charts/shared-ingress'), {
     releaseName: 'shared-ingress',
     namespace: 'shared-ingress',
-    valueFiles: ['../../routes.json', 'values-prod.yaml'],
+    valueFiles: ['../../services.json', 'values-prod.yaml'],
   });
 }, STARTUP_HOOK_TIMEOUT_MS);
 

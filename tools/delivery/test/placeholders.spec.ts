@@ -36,7 +36,7 @@ describe('npm run placeholders', () => {
     const left = placeholders(WORKSPACE_ROOT);
     for (const { what } of PLACEHOLDERS) expect(left.map((p) => p.what)).toContain(what);
     expect(left).toContainEqual({
-      file: 'deploy/charts/user-service/values-prod.yaml',
+      file: 'deploy/values-prod.yaml',
       line: expect.any(Number),
       what: 'the example AWS account',
       fix: expect.stringContaining('your account id'),
@@ -47,7 +47,7 @@ describe('npm run placeholders', () => {
   it('finds none once each is replaced, and names the one put back', () => {
     const copy = mkdtempSync(join(tmpdir(), 'placeholders-'));
     try {
-      for (const top of ['argocd', 'velero', 'deploy/charts', '.github']) {
+      for (const top of ['argocd', 'velero', 'deploy', '.github']) {
         cpSync(join(WORKSPACE_ROOT, top), join(copy, top), { recursive: true });
       }
       for (const file of filesUnder(copy)) {

@@ -66,7 +66,7 @@ const renderForKind = (service: (typeof SERVICES)[number]) =>
   renderChart(join(ROOT, 'deploy/charts', service), {
     releaseName: service,
     namespace: service,
-    valueFiles: ['../../../tools/smoke/values-kind.yaml', keySourcesFile],
+    valueFiles: ['../../services.json', '../../../tools/smoke/values-kind.yaml', keySourcesFile],
     // What kind.sh sets for each release.
     set: {
       'image.repository': `platform/${service}`,

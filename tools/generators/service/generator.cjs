@@ -1,13 +1,14 @@
 // `npx nx g @platform/tools:service <name> --framework=express|nest|fastify`
-// Creates <name>-service with the platform adopted, its tests, its Helm chart on the library
-// chart, its ArgoCD Application, its route (production ALB and local edge: deploy/routes.json) and
-// its namespace in the daily Velero backup. Refuses a name that exists, changing nothing.
+// Creates <name>-service with the platform adopted, its tests, its Helm chart on the library chart
+// and its entry in the system's manifest (deploy/services.json), from which its ArgoCD Application,
+// its route (production ALB and local edge), its daily backup, its dashboards and its place in the
+// local stack follow. Refuses a name that exists, changing nothing.
 const { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { formatFiles, generateFiles } = require('@nx/devkit');
-const { parseDocument } = require('yaml');
 
 const TEMPLATE_CHART = 'deploy/charts/user-service';
+const MANIFEST = 'deploy/services.json';
 
 function fail(message) {
   throw new Error(message);
@@ -23,15 +24,15 @@ function validate(tree, options) {
   if (!['express', 'nest', 'fastify'].includes(options.framework))
     fail(`--framework must be express, nest or fastify; got ${JSON.stringify(options.framework)}.`);
   const service = name.endsWith('-service') ? name : `${name}-service`;
-  const routes = JSON.parse(tree.read('deploy/routes.json', 'utf8'));
+  const manifest = JSON.parse(tree.read(MANIFEST, 'utf8'));
   const taken = [
     tree.exists(`apps/${service}`) && `apps/${service}`,
     tree.exists(`deploy/charts/${service}`) && `deploy/charts/${service}`,
-    routes.routes.some((r) => r.service === service || r.path === `/${name}`) &&
-      `the route /${name} in deploy/routes.json`,
+    manifest.services.some((s) => s.name === service || s.path === `/${name}`) &&
+      `${service} or /${name} in ${MANIFEST}`,
   ].filter(Boolean);
   if (taken.length > 0) fail(`A service named ${service} already exists (${taken.join(', ')}); nothing was changed.`);
-  return { name, service, routes };
+  return { name, service, manifest };
 }
 
 /**
@@ -45,11 +46,11 @@ function addChart(tree, service) {
   tree.write(`${dir}/Chart.yaml`, rename(tree.read(`${TEMPLATE_CHART}/Chart.yaml`, 'utf8')));
   tree.write(`${dir}/templates/platform.yaml`, tree.read(`${TEMPLATE_CHART}/templates/platform.yaml`, 'utf8'));
   tree.write(`${dir}/values-prod.yaml`, rename(tree.read(`${TEMPLATE_CHART}/values-prod.yaml`, 'utf8')));
-  // A new service is called by nobody yet and calls nobody: widen its values when that changes.
+  // A new service is called by nobody yet and calls nobody: its entry in deploy/services.json says whom it calls.
   tree.write(
     `${dir}/values.yaml`,
     `# ${service}: what differs from the platform's defaults (deploy/charts/platform-service/values.yaml\n` +
-      `# documents every key). values-prod.yaml holds production's differences.\n` +
+      `# documents every key). Whom it calls and who calls it: deploy/services.json. Production: values-prod.yaml.\n` +
       `image:\n  repository: platform/${service}\ndatabase:\n  existingSecret: ${service}-db\n`,
   );
   // Its dashboard: what tools/delivery/src/dashboards.ts makes of these values, which are the
@@ -64,45 +65,16 @@ function addChart(tree, service) {
   };
 }
 
-function addRoute(tree, routes, name, service) {
-  const port = Math.max(...routes.routes.map((r) => r.localPort)) + 1;
-  routes.routes.push({ path: `/${name}`, service, localPort: port });
-  const routeLines = routes.routes.map(
-    (r) =>
-      `    ${JSON.stringify(r).replace(/":/g, '": ').replace(/,"/g, ', "').replace(/^\{/, '{ ').replace(/\}$/, ' }')}`,
-  );
-  const text = tree
-    .read('deploy/routes.json', 'utf8')
-    .replace(/"routes": \[[\s\S]*?\n {2}\]/, `"routes": [\n${routeLines.join(',\n')}\n  ]`);
-  JSON.parse(text);
-  tree.write('deploy/routes.json', text);
-  return port;
-}
-
-function addApplication(tree, service) {
-  const file = 'argocd/apps/values.yaml';
-  const document = parseDocument(tree.read(file, 'utf8'));
-  const applications = document.get('applications');
-  const ingress = applications.items.findIndex((item) => item.get('name') === 'shared-ingress');
-  const entry = document.createNode({
-    name: service,
-    namespace: service,
-    project: 'platform-services',
-    wave: 1,
-    podSecurity: 'restricted',
-    released: true,
-    path: `deploy/charts/${service}`,
-    valueFiles: ['values-prod.yaml'],
-  });
-  applications.items.splice(ingress === -1 ? applications.items.length : ingress, 0, entry);
-  tree.write(file, document.toString());
-}
-
-function addToDailyBackup(tree, service) {
-  const file = 'velero/schedules/values.yaml';
-  const document = parseDocument(tree.read(file, 'utf8'));
-  document.getIn(['daily', 'includedNamespaces']).add(service);
-  tree.write(file, document.toString());
+/**
+ * The service's entry in the system's manifest (deploy/services.json): its route, the next free local
+ * port, and no calls yet. Everything else follows from it: the local stack and its edge, the ALB
+ * route, the ArgoCD Application, the daily backup, the dashboards, who may call whom.
+ */
+function addToManifest(tree, manifest, name, service, framework) {
+  const localPort = Math.max(...manifest.services.map((s) => s.localPort)) + 1;
+  manifest.services.push({ name: service, framework, path: `/${name}`, localPort, calls: [] });
+  tree.write(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+  return localPort;
 }
 
 /**
@@ -135,17 +107,15 @@ function writeContract(workspaceRoot, service) {
 }
 
 module.exports = async function serviceGenerator(tree, options) {
-  const { name, service, routes } = validate(tree, { framework: 'fastify', ...options });
+  const { name, service, manifest } = validate(tree, { framework: 'fastify', ...options });
   const framework = options.framework ?? 'fastify';
-  const port = addRoute(tree, routes, name, service);
+  const port = addToManifest(tree, manifest, name, service, framework);
   // The composition's type: InventoryService for inventory, as UserService is user-service's.
   const className = service.replace(/(^|-)([a-z0-9])/g, (_, _dash, letter) => letter.toUpperCase());
   const substitutions = { tmpl: '', name, service, className, framework, port };
   generateFiles(tree, join(__dirname, 'files/common'), `apps/${service}`, substitutions);
   generateFiles(tree, join(__dirname, `files/${framework}`), `apps/${service}`, substitutions);
   const linkSchema = addChart(tree, service);
-  addApplication(tree, service);
-  addToDailyBackup(tree, service);
   await formatFiles(tree);
   return () => {
     linkSchema(tree.root);

@@ -1,6 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchWorkspace, type ScratchWorkspace } from '@platform/testing';
+import { buildSync } from 'esbuild';
+import { parseAllDocuments } from 'yaml';
+
+// A rendered Kubernetes object, as far as these checks read it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type KubeObject = Record<string, any>;
 
 // The generator in a scratch copy of this workspace (its files as they are now, node_modules
 // linked): one new service per framework, then that copy's own lint, type-check, tests, chart
@@ -21,26 +27,30 @@ const generated = [
   ['catalog', 'nest'],
   ['inventory', 'fastify'],
 ] as const;
+const services = generated.map(([name]) => `${name}-service`);
 
 it('creates a service per framework that passes lint, type-check, tests, chart checks and the GitOps check untouched', () => {
   for (const [name, framework] of generated) nx('g', '@platform/tools:service', name, `--framework=${framework}`);
-  const services = generated.map(([name]) => `${name}-service`);
 
-  const routes = JSON.parse(readFileSync(join(workspace, 'deploy/routes.json'), 'utf8')) as {
-    routes: { path: string; service: string; localPort: number }[];
+  // One entry each in the system's manifest; nothing else outside the new apps and charts changed
+  // (and their committed contracts, which the generator derives from their code).
+  const manifest = JSON.parse(readFileSync(join(workspace, 'deploy/services.json'), 'utf8')) as {
+    services: { name: string; framework: string; path: string; localPort: number; calls: string[] }[];
   };
-  expect(routes.routes.slice(-3)).toEqual([
-    { path: '/stock', service: 'stock-service', localPort: 3004 },
-    { path: '/catalog', service: 'catalog-service', localPort: 3005 },
-    { path: '/inventory', service: 'inventory-service', localPort: 3006 },
+  expect(manifest.services.slice(-3)).toEqual([
+    { name: 'stock-service', framework: 'express', path: '/stock', localPort: 3004, calls: [] },
+    { name: 'catalog-service', framework: 'nest', path: '/catalog', localPort: 3005, calls: [] },
+    { name: 'inventory-service', framework: 'fastify', path: '/inventory', localPort: 3006, calls: [] },
   ]);
-  const apps = readFileSync(join(workspace, 'argocd/apps/values.yaml'), 'utf8');
-  for (const service of services)
-    expect(apps).toContain(
-      `  - name: ${service}\n    namespace: ${service}\n    project: platform-services\n    wave: 1\n    podSecurity: restricted\n    released: true\n    path: deploy/charts/${service}`,
-    );
-  const schedules = readFileSync(join(workspace, 'velero/schedules/values.yaml'), 'utf8');
-  for (const service of services) expect(schedules).toContain(`    - ${service}\n`);
+  const names = services.join('|');
+  const changed = run('git', ['status', '--porcelain', '--untracked-files=all'])
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.slice(3));
+  const generatedPath = new RegExp(
+    `^(deploy/services\\.json|apps/(${names})/.+|deploy/charts/(${names})/.+|docs/api/(${names})\\.openapi\\.json)$`,
+  );
+  expect(changed.filter((file) => !generatedPath.test(file))).toEqual([]);
 
   // One service shape, generated or hand-written: src/api.ts (the contract), src/compose.ts (its
   // parts and jobs), src/app.ts building the framework's app on them, src/server.ts starting it all
@@ -83,6 +93,78 @@ it('creates a service per framework that passes lint, type-check, tests, chart c
   );
 });
 
+it('wires a new service into the system from its manifest entry alone', () => {
+  // By hand, in the manifest only: stock-service calls payment-service, catalog-service calls stock-service.
+  const file = join(workspace, 'deploy/services.json');
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { services: { name: string; calls: string[] }[] };
+  const calls: Record<string, string[]> = {
+    'stock-service': ['payment-service'],
+    'catalog-service': ['stock-service'],
+  };
+  for (const entry of manifest.services) entry.calls = calls[entry.name] ?? entry.calls;
+  writeFileSync(file, JSON.stringify(manifest, null, 2));
+
+  // The cluster: its Application, its route on the ALB, its daily backup, who may call whom.
+  const out = join(workspace, 'tmp/rendered');
+  run(process.execPath, ['dist/tools/delivery/cli.cjs', 'render', `--out=${out}`]);
+  const objects = (app: string) =>
+    parseAllDocuments(readFileSync(join(out, `${app}.yaml`), 'utf8')).map((d) => d.toJS() as KubeObject);
+  const find = (app: string, kind: string, name: string) =>
+    objects(app).find((o) => o.kind === kind && o.metadata.name === name) as KubeObject;
+  const env = (app: string) =>
+    Object.fromEntries(
+      (find(app, 'Deployment', app).spec.template.spec.containers[0].env as { name: string; value?: string }[]).map(
+        (e) => [e.name, e.value],
+      ),
+    );
+  const root = objects('_root');
+  expect(root.find((o) => o.kind === 'Application' && o.metadata.name === 'stock-service')).toBeDefined();
+  expect(find('shared-ingress', 'Ingress', 'stock-service').spec.rules[0].http.paths[0].path).toBe('/stock');
+  const daily = find('velero-schedules', 'Schedule', 'daily');
+  expect(daily.spec.template.includedNamespaces).toEqual(expect.arrayContaining(services));
+
+  expect(env('payment-service')['WORKLOAD_ALLOWED_CALLERS']).toBe(
+    'system:serviceaccount:order-service:order-service,system:serviceaccount:stock-service:stock-service',
+  );
+  expect(env('stock-service')).toMatchObject({
+    PAYMENT_SERVICE_URL: 'http://payment-service.payment-service.svc.cluster.local:80',
+    WORKLOAD_ALLOWED_CALLERS: 'system:serviceaccount:catalog-service:catalog-service',
+  });
+  const admitted = (app: string) =>
+    (find(app, 'NetworkPolicy', app).spec.ingress as { from?: KubeObject[] }[])
+      .flatMap((rule) => rule.from ?? [])
+      .filter((peer) => peer.podSelector !== undefined) // a service, not Prometheus or the load balancer
+      .map((peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']);
+  expect(admitted('payment-service')).toEqual(expect.arrayContaining(['order-service', 'stock-service']));
+  expect(admitted('stock-service')).toEqual(expect.arrayContaining(['catalog-service']));
+  expect(admitted('inventory-service')).toEqual([]);
+  expect(nx('run', 'delivery:gitops-check', '--output-style=static', '--skip-nx-cache')).toMatch(/every check passed/);
+
+  // Locally: the stack starts it, pointed at what it calls, with a token for each.
+  const probe = join(workspace, 'tmp/stack-probe.cjs');
+  buildSync({
+    stdin: {
+      contents:
+        "import { SERVICES, WorkloadTokens } from '@platform/local-stack';\n" +
+        "const tokens = new WorkloadTokens({} as never, '/tokens');\n" +
+        "console.log(JSON.stringify({ services: SERVICES, stock: tokens.environment('stock-service') }));\n",
+      resolveDir: workspace,
+      loader: 'ts',
+    },
+    outfile: probe,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    tsconfig: join(workspace, 'tsconfig.base.json'),
+    logLevel: 'silent',
+  });
+  expect(JSON.parse(run(process.execPath, [probe]))).toEqual({
+    services: ['user-service', 'order-service', 'payment-service', ...services],
+    stock: { PAYMENT_SERVICE_TOKEN_FILE: '/tokens/stock-service/payment-service' },
+  });
+});
+
 it('refuses a name that exists, with a clear message, and changes nothing', () => {
   const before = run('git', ['status', '--porcelain']);
   let message = '';
@@ -92,7 +174,7 @@ it('refuses a name that exists, with a clear message, and changes nothing', () =
     message = String((error as { stdout?: string }).stdout) + String((error as { stderr?: string }).stderr);
   }
   expect(message).toMatch(
-    /A service named inventory-service already exists \(apps\/inventory-service, deploy\/charts\/inventory-service, the route \/inventory in deploy\/routes\.json\); nothing was changed\./,
+    /A service named inventory-service already exists \(apps\/inventory-service, deploy\/charts\/inventory-service, inventory-service or \/inventory in deploy\/services\.json\); nothing was changed\./,
   );
   expect(run('git', ['status', '--porcelain'])).toBe(before);
 });

@@ -4,6 +4,7 @@ Everything a service chart renders, from its values: a service chart's one templ
 The canary track (a Deployment and a Service) only when canary.enabled.
 */}}
 {{- define "platform-service.all" -}}
+{{- include "platform-service.wire" . -}}
 {{- $documents := list
   (include "platform-service.serviceAccount" .)
   (include "platform-service.deployment" (dict "context" . "track" "stable"))
