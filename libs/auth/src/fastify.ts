@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Access, admit, markAccessCheck } from './access';
+import { authenticationRequired } from './challenge';
+import { type Principal, principalOf } from './principal';
 import type { Authenticator } from './authenticator';
 
 declare module 'fastify' {
@@ -31,4 +33,14 @@ export function requireAccess(access: Access): onRequestAsyncHookHandler {
       throw new Error('requireAccess: the app has no authenticator (register `authentication`)');
     await admit(authenticator, access, request.raw);
   }, access);
+}
+
+/**
+ * The caller its route's access hook admitted: how a handler reaches its principal. It fails
+ * closed: a request that reached a handler without one is refused (401), never served anonymously.
+ */
+export function callerOf(request: FastifyRequest): Principal {
+  const principal = principalOf(request.raw);
+  if (principal === undefined) throw authenticationRequired();
+  return principal;
 }

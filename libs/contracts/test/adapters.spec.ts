@@ -14,7 +14,8 @@ import express from 'express';
 import Fastify from 'fastify';
 import { IdParams, openApiDocument, operation, problemResponses } from '../src/index';
 import { openApiRouter, operationRouter, route } from '../src/express';
-import { fastifyRoute, openApi } from '../src/fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { openApi, operationRoute } from '../src/fastify';
 import { Input, OpenApiModule, Route } from '../src/nest';
 
 // The same two operations on each framework's adapter: they must answer alike.
@@ -69,10 +70,12 @@ async function fastifyApp(): Promise<Server> {
   app.setValidatorCompiler(({ schema, httpPart }) => schemaValidator(schema, httpPart === 'body' ? 'body' : 'query'));
   await app.register(problemDetails);
   await app.register(openApi, { document });
-  app.route(
-    fastifyRoute(createNote, async ({ body }, _request, reply) => reply.code(201).send(notes.create(body.text))),
-  );
-  app.route(fastifyRoute(getNote, ({ params }) => notes.get(params.id)));
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.route({
+    ...operationRoute(createNote),
+    handler: async (request, reply) => reply.code(201).send(notes.create(request.body.text)),
+  });
+  typed.route({ ...operationRoute(getNote), handler: (request) => notes.get(request.params.id) });
   await app.ready();
   return app.server;
 }

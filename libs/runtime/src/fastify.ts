@@ -66,12 +66,12 @@ export interface FastifyPlatformPluginOptions {
   readonly runtime: ServiceRuntime;
   /** The service's API: `GET /openapi.json`, and 405s from its operations. */
   readonly api?: ServiceApi;
-  /** Verifies the bearer tokens of the routes whose operation needs one (`fastifyRoute`'s hook). */
+  /** Verifies the bearer tokens of the routes whose operation needs one (`operationRoute`'s hook). */
   readonly auth?: Authenticator;
 }
 
 /**
- * Deny by default: every route is an operation (`fastifyRoute`, with its access check as the
+ * Deny by default: every route is an operation (`operationRoute`, with its access check as the
  * route's own `onRequest` hook when it needs a bearer token) or one of the platform's paths; any
  * other route is refused when it is registered, and so is one that needs a token in an app without
  * an authenticator.
@@ -81,7 +81,9 @@ function assertGuarded(this: FastifyInstance, route: RouteOptions): void {
   const where = `${String(route.method)} ${route.url}`;
   if (op === undefined) {
     if (PLATFORM_PATHS.has(route.url)) return;
-    throw new Error(`${where} is not an operation of the API: register it with fastifyRoute(operation, handler)`);
+    throw new Error(
+      `${where} is not an operation of the API: register it with app.route({ ...operationRoute(operation), handler })`,
+    );
   }
   if (op.security === 'public') return;
   const hooks = [route.onRequest ?? []].flat();

@@ -6,9 +6,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { operation } from '@platform/contracts';
 import { route } from '@platform/contracts/express';
-import { fastifyRoute } from '@platform/contracts/fastify';
+import { operationRoute } from '@platform/contracts/fastify';
 import { Input, Route } from '@platform/contracts/nest';
 import { problems, ProblemError } from '@platform/errors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { createRuntime, type ServiceRuntime } from '../src/index';
 import { expressPlatform } from '../src/express';
@@ -127,21 +128,25 @@ export async function fastifyApp(options?: RuntimeTestOptions): Promise<TestApp>
   const { runtime, logs } = newRuntime(options);
   const app = Fastify(fastifyOptions(runtime, { bodyLimitBytes: 1024 }));
   await app.register(platform, { runtime });
-  app.route(
-    fastifyRoute(getItem, ({ params }, request) => {
-      if (params.id === 'missing') throw notFound(params.id);
-      request.log.info({ item: params.id }, 'item read');
-      return { id: params.id };
-    }),
-  );
-  app.route(
-    fastifyRoute(slow, async () => {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.route({
+    ...operationRoute(getItem),
+    handler: (request) => {
+      const { id } = request.params;
+      if (id === 'missing') throw notFound(id);
+      request.log.info({ item: id }, 'item read');
+      return { id };
+    },
+  });
+  typed.route({
+    ...operationRoute(slow),
+    handler: async () => {
       await sleep(400);
       return { slow: true };
-    }),
-  );
-  app.route(fastifyRoute(boom, async () => secretInternals()));
-  app.route(fastifyRoute(echo, async ({ body }, _request, reply) => reply.code(201).send(body)));
+    },
+  });
+  typed.route({ ...operationRoute(boom), handler: async () => secretInternals() });
+  typed.route({ ...operationRoute(echo), handler: async (request, reply) => reply.code(201).send(request.body) });
   await app.ready();
   runtime.onClose('fastify', () => app.close());
   await runtime.listen(app.server, 0, '127.0.0.1');

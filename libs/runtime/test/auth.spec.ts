@@ -8,7 +8,8 @@ import { Authenticator, principalName } from '@platform/auth';
 import { bearer, TestIssuer } from '@platform/auth/testing';
 import { IdParams, operation, serviceApi } from '@platform/contracts';
 import { route } from '@platform/contracts/express';
-import { fastifyRoute } from '@platform/contracts/fastify';
+import { operationRoute } from '@platform/contracts/fastify';
+import { callerOf } from '@platform/auth/fastify';
 import { caseName, fillPath, judge, matrixCases } from '@platform/contracts/testing';
 import { Input, Route } from '@platform/contracts/nest';
 import { Type } from '@sinclair/typebox';
@@ -89,12 +90,11 @@ const frameworks: Record<string, (auth: Authenticator) => Promise<App>> = {
     const { runtime, logs } = runtimeWithLogs();
     const app = Fastify(fastifyOptions(runtime, { api }));
     await app.register(platform, { runtime, api, auth });
-    app.route(fastifyRoute(readThing, ({ caller }) => ({ caller: principalName(caller) })));
-    app.route(
-      fastifyRoute(writeThing, ({ caller }, _request, reply) =>
-        reply.code(201).send({ caller: principalName(caller) }),
-      ),
-    );
+    app.route({ ...operationRoute(readThing), handler: (request) => ({ caller: principalName(callerOf(request)) }) });
+    app.route({
+      ...operationRoute(writeThing),
+      handler: (request, reply) => reply.code(201).send({ caller: principalName(callerOf(request)) }),
+    });
     await app.ready();
     return listening(runtime, logs, app.server);
   },
@@ -233,7 +233,7 @@ const refused: Record<string, (options: { plainRoute: boolean; auth?: Authentica
     const app = Fastify(fastifyOptions(runtime, { api }));
     await app.register(platform, { runtime, api, auth });
     if (plainRoute) app.get('/things/:id/secret', async () => ({ open: true }));
-    else app.route(fastifyRoute(readThing, () => ({})));
+    else app.route({ ...operationRoute(readThing), handler: () => ({}) });
     await app.ready();
   },
   nest: async ({ plainRoute, auth }) => {
