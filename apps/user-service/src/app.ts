@@ -16,8 +16,8 @@ export interface AppDependencies {
 export function buildApp({ runtime, auth, service }: AppDependencies): Express {
   const app = express();
   const platform = expressPlatform(runtime, { bodyLimitBytes: 100 * 1024, api, auth });
-  platform.before(app);
-  app.use(usersRouter(platform.router(), service.users));
-  platform.after(app);
+  app.use(platform.requests);
+  app.use(usersRouter(platform.operations(), service.users));
+  app.use(platform.errors);
   return app;
 }

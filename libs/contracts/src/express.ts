@@ -31,7 +31,21 @@ export type OperationRouter = Router & { readonly [SETTINGS]: OperationRouterOpt
  * case-sensitively (`/Users` and `/users/` are not `/users`), as Fastify and the load balancer do.
  */
 export function operationRouter(options: OperationRouterOptions = {}): OperationRouter {
-  return Object.assign(Router({ caseSensitive: true, strict: true }), { [SETTINGS]: options });
+  const router = Object.assign(Router({ caseSensitive: true, strict: true }), { [SETTINGS]: options });
+  // Deny by default: a route that is not an operation (registered by `route`, its access on it) is
+  // refused when it is registered, not found later unguarded.
+  for (const method of ['get', 'post', 'put', 'patch', 'delete', 'all'] as const) {
+    const register = router[method].bind(router) as (path: string, ...handlers: unknown[]) => Router;
+    router[method] = ((path: string, ...handlers: unknown[]) => {
+      if (!handlers.some((handler) => operationOf(handler) !== undefined)) {
+        throw new Error(
+          `${method.toUpperCase()} ${path} is not an operation of the API: register it with route(router, operation, handler)`,
+        );
+      }
+      return register(path, ...handlers);
+    }) as OperationRouter[typeof method];
+  }
+  return router;
 }
 
 /** The operation a route handler was registered for by `route`, if it was. */

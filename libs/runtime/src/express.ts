@@ -6,7 +6,7 @@ import { problemHandler } from '@platform/errors/express';
 import { healthRouter } from '@platform/health/express';
 import { REQUEST_ID_HEADER } from '@platform/logging';
 import { metricsRouter } from '@platform/metrics/express';
-import type { Express, Request, RequestHandler } from 'express';
+import { type ErrorRequestHandler, type Request, type RequestHandler, Router } from 'express';
 import helmet from 'helmet';
 import { ObservedRequest } from './observe';
 import type { ServiceRuntime } from './runtime';
@@ -45,6 +45,8 @@ export function observeRequests(runtime: ServiceRuntime, api?: ServiceApi): Requ
     const observed = new ObservedRequest(runtime, req);
     req.observed = observed;
     req.id = observed.id;
+    // `req.log`, made when first used (a property of this request, as Express extends requests).
+    Object.defineProperty(req, 'log', { get: () => observed.log, configurable: true });
     res.setHeader(REQUEST_ID_HEADER, observed.id);
     res.once('finish', () => observed.finish(routeOf(req, api), res.statusCode));
     res.once('close', () => observed.finish(routeOf(req, api), res.writableFinished ? res.statusCode : 499));
@@ -89,44 +91,61 @@ function assertEveryRouteGuarded(stack: readonly Layer[]): void {
 }
 
 /**
- * Adopts the platform in an Express app: call `before` first (strict, case-sensitive routing,
- * security headers, request observation, `/health/*`, `/metrics`, `/openapi.json`), mount the
- * service's routers (`router()`: each operation guarded on its own route), then `after` (404 or
- * 405, and problem details for every error; it refuses an app with a route no operation guards).
+ * The platform in an Express app, as Express composes: a Router that comes first (request
+ * observation, security headers, `/health/*`, `/metrics`, `/openapi.json`), the service's routers
+ * (`operations()`: a Router on which every route is an operation of the API, guarded on its own
+ * route), and error-handling middleware that comes last (404 or 405, and problem details for every
+ * error):
+ *
+ *   app.use(platform.requests);
+ *   app.use(usersRouter(platform.operations(), users));
+ *   app.use(platform.errors);
+ *
+ * Deny by default: an operation router refuses a route that is not an operation when it is
+ * registered; a route registered on the app itself is found at its first request, and the app then
+ * answers nothing but 500 (and logs why).
  */
 export function expressPlatform(runtime: ServiceRuntime, options: ExpressPlatformOptions = {}) {
   const limitBytes = options.bodyLimitBytes ?? 100 * 1024;
   const { api } = options;
+  const requests = Router({ caseSensitive: true, strict: true });
+  let guarded: Error | null | undefined;
+  requests.use(
+    observeRequests(runtime, api),
+    (req, _res, next) => {
+      // Once: every route of the app is an operation or one of the platform's own.
+      if (guarded === undefined) {
+        try {
+          assertEveryRouteGuarded((req.app.router as unknown as { stack: Layer[] }).stack);
+          guarded = null;
+        } catch (error) {
+          guarded = error as Error;
+          runtime.logger.error({ err: guarded }, 'the app has a route no operation guards: it answers nothing');
+        }
+      }
+      next(guarded ?? undefined);
+    },
+    helmet(),
+    healthRouter(runtime.health),
+    metricsRouter(runtime.metrics),
+  );
+  if (api !== undefined) requests.use(openApiRouter(api.document));
+  // OPTIONS is no method of any API here: 405 (404 off the API) before a router answers it itself.
+  requests.use((req, res, next) => (req.method === 'OPTIONS' ? unmatched(api)(req, res, next) : next()));
+  const errors: [RequestHandler, ErrorRequestHandler] = [
+    unmatched(api),
+    problemHandler({
+      onUnexpected: (error, req) => (req.observed?.log ?? runtime.logger).error({ err: error }, 'unexpected error'),
+    }),
+  ];
   return {
+    /** First: observation, security headers and the platform's own paths. */
+    requests,
     /** A Router for the service's operations, registered with `route(router, operation, handler)`. */
-    router(): OperationRouter {
+    operations(): OperationRouter {
       return operationRouter({ auth: options.auth, bodyLimitBytes: limitBytes });
     },
-    before(app: Express): void {
-      app.disable('x-powered-by');
-      // One rule in all three services: paths match exactly, as written (Fastify's and the ALB's way).
-      app.enable('case sensitive routing');
-      app.enable('strict routing');
-      // `req.log`, on Express's request prototype for this app (how Express is extended).
-      Object.defineProperty(app.request, 'log', {
-        get(this: Request) {
-          return this.observed?.log;
-        },
-        configurable: true,
-      });
-      app.use(observeRequests(runtime, api), helmet(), healthRouter(runtime.health), metricsRouter(runtime.metrics));
-      if (api !== undefined) app.use(openApiRouter(api.document));
-      // OPTIONS is no method of any API here: 405 (404 off the API) before a router answers it itself.
-      app.use((req, res, next) => (req.method === 'OPTIONS' ? unmatched(api)(req, res, next) : next()));
-    },
-    after(app: Express): void {
-      assertEveryRouteGuarded((app.router as unknown as { stack: Layer[] }).stack);
-      app.use(
-        unmatched(api),
-        problemHandler({
-          onUnexpected: (error, req) => (req.observed?.log ?? runtime.logger).error({ err: error }, 'unexpected error'),
-        }),
-      );
-    },
+    /** Last: 404 or 405 for what no route took, then problem details for every error. */
+    errors,
   };
 }

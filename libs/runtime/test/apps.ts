@@ -104,8 +104,8 @@ export async function expressApp(options?: RuntimeTestOptions): Promise<TestApp>
   const { runtime, logs } = newRuntime(options);
   const app = express();
   const platformAdapter = expressPlatform(runtime, { bodyLimitBytes: 1024 });
-  platformAdapter.before(app);
-  const router = platformAdapter.router();
+  app.use(platformAdapter.requests);
+  const router = platformAdapter.operations();
   route(router, getItem, ({ params }, req) => {
     if (params.id === 'missing') throw notFound(params.id);
     req.log.info({ item: params.id }, 'item read');
@@ -118,7 +118,7 @@ export async function expressApp(options?: RuntimeTestOptions): Promise<TestApp>
   route(router, boom, secretInternals);
   route(router, echo, ({ body }, _req, res) => void res.status(201).json(body));
   app.use(router);
-  platformAdapter.after(app);
+  app.use(platformAdapter.errors);
   const server = createServer(app);
   await runtime.listen(server, 0, '127.0.0.1');
   return { runtime, server, logs, close: async () => void (await runtime.shutdown()) };

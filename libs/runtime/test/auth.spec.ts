@@ -78,12 +78,12 @@ const frameworks: Record<string, (auth: Authenticator) => Promise<App>> = {
     const { runtime, logs } = runtimeWithLogs();
     const app = express();
     const adapter = expressPlatform(runtime, { api, auth });
-    adapter.before(app);
-    const router = adapter.router();
+    app.use(adapter.requests);
+    const router = adapter.operations();
     route(router, readThing, ({ caller }) => ({ caller: principalName(caller) }));
     route(router, writeThing, ({ caller }) => ({ caller: principalName(caller) }));
     app.use(router);
-    adapter.after(app);
+    app.use(adapter.errors);
     return listening(runtime, logs, createServer(app));
   },
   fastify: async (auth) => {
@@ -221,12 +221,12 @@ const refused: Record<string, (options: { plainRoute: boolean; auth?: Authentica
     const { runtime } = runtimeWithLogs();
     const app = express();
     const adapter = expressPlatform(runtime, { api, auth });
-    adapter.before(app);
-    const router = adapter.router();
+    app.use(adapter.requests);
+    const router = adapter.operations();
     if (plainRoute) router.get('/things/:id/secret', (_req, res) => void res.json({ open: true }));
     else route(router, readThing, () => ({}));
     app.use(router);
-    adapter.after(app);
+    app.use(adapter.errors);
   },
   fastify: async ({ plainRoute, auth }) => {
     const { runtime } = runtimeWithLogs();
@@ -340,6 +340,33 @@ async function rawGet(server: Server, path: string, headers: [string, string][])
   });
 }
 
+describe('a route added to the Express app itself, beside the operation routers', () => {
+  it('makes the app answer nothing but 500, from its first request, and says why', async () => {
+    const issuer = await TestIssuer.start();
+    const { runtime, logs } = runtimeWithLogs();
+    try {
+      const app = express();
+      const adapter = expressPlatform(runtime, { api, auth: new Authenticator(issuer.trust('things')) });
+      app.use(adapter.requests);
+      const router = adapter.operations();
+      route(router, readThing, () => ({}));
+      app.use(router);
+      app.get('/things/:id/secret', (_req, res) => void res.json({ open: true }));
+      app.use(adapter.errors);
+      const server = createServer(app);
+      await runtime.listen(server, 0, '127.0.0.1');
+      for (const path of [`/things/${ID}/secret`, '/health/live', `/things/${ID}`]) {
+        const res = await request(server).get(path);
+        expect({ path, status: res.status, open: res.body.open }).toEqual({ path, status: 500, open: undefined });
+      }
+      expect(JSON.stringify(logs)).toMatch(/GET \/things\/:id\/secret is not an operation of the API/);
+    } finally {
+      await runtime.shutdown();
+      await issuer.close();
+    }
+  });
+});
+
 describe('the authorization matrix', () => {
   it('fails by name when one route loses its security', async () => {
     const issuer = await TestIssuer.start();
@@ -347,13 +374,13 @@ describe('the authorization matrix', () => {
     try {
       const app = express();
       const adapter = expressPlatform(runtime, { api, auth: new Authenticator(issuer.trust('things')) });
-      adapter.before(app);
-      const router = adapter.router();
+      app.use(adapter.requests);
+      const router = adapter.operations();
       // The mistake: readThing registered as if it were public.
       route(router, { ...readThing, security: 'public' }, ({ params }) => ({ id: params.id }));
       route(router, writeThing, ({ caller }) => ({ caller: principalName(caller) }));
       app.use(router);
-      adapter.after(app);
+      app.use(adapter.errors);
       const server = createServer(app);
       await runtime.listen(server, 0, '127.0.0.1');
       const policy = { allowsWorkload: true, owned: () => false };
