@@ -1,7 +1,7 @@
 import type { HealthCheck } from '@platform/health';
 import type { Logger } from '@platform/logging';
 import { createPoolMetrics, type Registry } from '@platform/metrics';
-import { env } from '@platform/runtime';
+import { env } from '@platform/config';
 import type { Database } from './database';
 import { loadMigrations, migrate } from './migrations';
 import { databaseHealthCheck, openDatabase } from './open';

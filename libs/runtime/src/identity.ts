@@ -1,6 +1,6 @@
 import { Authenticator, type AuthenticatorOptions } from '@platform/auth';
 import type { Logger } from '@platform/logging';
-import type { ConfigOf } from './config';
+import type { ConfigOf } from '@platform/config';
 import type { identitySettings } from './settings';
 
 export type IdentityConfig = ConfigOf<ReturnType<typeof identitySettings>>;

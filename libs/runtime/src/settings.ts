@@ -2,7 +2,7 @@ import { PLATFORM_AUDIENCE, serviceAccountName } from '@platform/auth';
 import { LOG_LEVELS } from '@platform/logging';
 import { SAMPLERS } from '@platform/tracing';
 import { callersOf, serviceEntry, serviceNames } from '@platform/system';
-import { env } from './config';
+import { env } from '@platform/config';
 
 /**
  * The settings every service shares. A service spreads them into its own spec:
