@@ -1,6 +1,7 @@
 import type { Person, Principal } from '@platform/auth';
 import { ADMIN_SCOPE } from '@platform/auth';
-import { type ProblemDefinition, problems, ProblemError } from '@platform/errors';
+import { problems } from '@platform/errors';
+import { problemOf, TestClock } from '@platform/testing';
 import { InMemoryCheckpoints } from '@platform/persistence/testing';
 import type { Repair } from '@platform/runtime';
 import { Orders } from '../src/orders/orders';
@@ -30,20 +31,18 @@ const orderService: Principal = { kind: 'workload', serviceAccount: 'system:serv
 const context = { requestId: 'test' };
 const card = (token = 'tok_visa') => ({ paymentMethod: { type: 'card' as const, token } });
 
-let clock: Date;
+let clock: TestClock;
 let store: InMemoryOrderStore;
 let users: InMemoryUserDirectory;
 let gateway: InMemoryPaymentGateway;
 let orders: Orders;
 let reconciler: Reconciler;
 
-const advance = (ms: number) => {
-  clock = new Date(clock.getTime() + ms);
-};
+const advance = (ms: number) => clock.advance(ms);
 
 beforeEach(() => {
-  clock = new Date('2026-06-01T12:00:00.000Z');
-  const now = () => clock;
+  clock = new TestClock();
+  const { now } = clock;
   store = new InMemoryOrderStore();
   users = new InMemoryUserDirectory();
   gateway = new InMemoryPaymentGateway(now);
@@ -62,15 +61,6 @@ beforeEach(() => {
 const newOrder = () =>
   orders.create({ currency: 'EUR', items: [{ sku: 'book', quantity: 2, unitPriceCents: 1250 }] }, alice, context);
 
-async function rejection(promise: Promise<unknown>): Promise<ProblemDefinition> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof ProblemError)) throw new Error(`expected a problem, got ${String(error)}`);
-  return error.definition;
-}
-
 const repairsOf = (repairs: Repair[]) => repairs.map((repair) => repair.repair);
 const charges = () => gateway.calls.filter((call) => call === 'charge').length;
 
@@ -84,18 +74,18 @@ describe('create', () => {
   it('refuses another person’s user, a caller without a profile, and services', async () => {
     const bobs = users.add({ issuer: ISSUER, subject: 'bob' });
     const input = { userId: bobs, currency: 'EUR' as const, items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }] };
-    expect(await rejection(orders.create(input, alice, context))).toBe(problems.unprocessable);
-    expect(await rejection(orders.create({ ...input, userId: undefined }, mallory, context))).toBe(
+    expect(await problemOf(orders.create(input, alice, context))).toBe(problems.unprocessable);
+    expect(await problemOf(orders.create({ ...input, userId: undefined }, mallory, context))).toBe(
       problems.unprocessable,
     );
-    expect(await rejection(orders.create(input, orderService, context))).toBe(problems.insufficientScope);
+    expect(await problemOf(orders.create(input, orderService, context))).toBe(problems.insufficientScope);
   });
 
   it('hides an order from anyone but its owner and administrators', async () => {
     const order = await newOrder();
-    expect(await rejection(orders.get(order.id, mallory))).toBe(problems.notFound);
-    expect(await rejection(orders.pay(order.id, card(), 'k', mallory, context))).toBe(problems.notFound);
-    expect(await rejection(orders.cancel(order.id, mallory, context))).toBe(problems.notFound);
+    expect(await problemOf(orders.get(order.id, mallory))).toBe(problems.notFound);
+    expect(await problemOf(orders.pay(order.id, card(), 'k', mallory, context))).toBe(problems.notFound);
+    expect(await problemOf(orders.cancel(order.id, mallory, context))).toBe(problems.notFound);
     expect((await orders.get(order.id, admin)).id).toBe(order.id);
     expect(gateway.calls).toEqual([]);
   });
@@ -115,17 +105,17 @@ describe('pay', () => {
   it('answers a paid order paid again with another key: already paid', async () => {
     const order = await newOrder();
     await orders.pay(order.id, card(), 'key-1', alice, context);
-    expect(await rejection(orders.pay(order.id, card(), 'key-2', alice, context))).toBe(problems.orderAlreadyPaid);
+    expect(await problemOf(orders.pay(order.id, card(), 'key-2', alice, context))).toBe(problems.orderAlreadyPaid);
     expect(charges()).toBe(1);
   });
 
   it('leaves a declined order PENDING and free for another card; the key stays bound to its card', async () => {
     const order = await newOrder();
-    expect(await rejection(orders.pay(order.id, card(DECLINED_TOKEN), 'key-1', alice, context))).toBe(
+    expect(await problemOf(orders.pay(order.id, card(DECLINED_TOKEN), 'key-1', alice, context))).toBe(
       problems.paymentDeclined,
     );
     expect((await orders.get(order.id, alice)).status).toBe('PENDING');
-    expect(await rejection(orders.pay(order.id, card('tok_other'), 'key-1', alice, context))).toBe(
+    expect(await problemOf(orders.pay(order.id, card('tok_other'), 'key-1', alice, context))).toBe(
       problems.idempotencyKeyReused,
     );
     expect((await orders.pay(order.id, card(), 'key-2', alice, context)).status).toBe('PAID');
@@ -134,14 +124,14 @@ describe('pay', () => {
   it('refuses a cancelled order', async () => {
     const order = await newOrder();
     await orders.cancel(order.id, alice, context);
-    expect(await rejection(orders.pay(order.id, card(), 'key-1', alice, context))).toBe(problems.orderNotPending);
+    expect(await problemOf(orders.pay(order.id, card(), 'key-1', alice, context))).toBe(problems.orderNotPending);
     expect(charges()).toBe(0);
   });
 
   it('finishes a charge whose answer was lost when the same request is retried', async () => {
     const order = await newOrder();
     gateway.loseAnswerOf = 'charge';
-    expect(await rejection(orders.pay(order.id, card(), 'key-1', alice, context))).toBe(problems.dependencyUnavailable);
+    expect(await problemOf(orders.pay(order.id, card(), 'key-1', alice, context))).toBe(problems.dependencyUnavailable);
     const paid = await orders.pay(order.id, card(), 'key-1', alice, context);
     expect(paid.status).toBe('PAID');
     expect(gateway.payments(order.id)).toHaveLength(1);
@@ -150,8 +140,8 @@ describe('pay', () => {
   it('holds the order for a live attempt, then lets another key take over and pay with the first charge', async () => {
     const order = await newOrder();
     gateway.loseAnswerOf = 'charge';
-    await rejection(orders.pay(order.id, card(), 'key-1', alice, context));
-    expect(await rejection(orders.pay(order.id, card(), 'key-2', alice, context))).toBe(problems.idempotencyInProgress);
+    await problemOf(orders.pay(order.id, card(), 'key-1', alice, context));
+    expect(await problemOf(orders.pay(order.id, card(), 'key-2', alice, context))).toBe(problems.idempotencyInProgress);
     advance(ATTEMPT_STALE_MS + 1);
     const paid = await orders.pay(order.id, card(), 'key-2', alice, context);
     const [first] = gateway.payments(order.id);
@@ -162,7 +152,7 @@ describe('pay', () => {
   it('answers 503 and changes nothing while payment-service is unreachable', async () => {
     const order = await newOrder();
     gateway.unreachable = true;
-    expect(await rejection(orders.pay(order.id, card(), 'key-1', alice, context))).toBe(problems.dependencyUnavailable);
+    expect(await problemOf(orders.pay(order.id, card(), 'key-1', alice, context))).toBe(problems.dependencyUnavailable);
     gateway.unreachable = false;
     expect((await orders.pay(order.id, card(), 'key-1', alice, context)).status).toBe('PAID');
   });
@@ -173,7 +163,7 @@ describe('cancel and refund', () => {
     const order = await newOrder();
     expect(await orders.cancel(order.id, alice, context)).toMatchObject({ status: 'CANCELLED', refundId: null });
     expect(gateway.calls).toEqual([]);
-    expect(await rejection(orders.cancel(order.id, alice, context))).toBe(problems.orderAlreadyCancelled);
+    expect(await problemOf(orders.cancel(order.id, alice, context))).toBe(problems.orderAlreadyCancelled);
   });
 
   it('refunds a PAID order once and keeps the refund', async () => {
@@ -182,14 +172,14 @@ describe('cancel and refund', () => {
     const cancelled = await orders.cancel(order.id, admin, context);
     expect(cancelled).toMatchObject({ status: 'CANCELLED', paymentId, refundId: expect.any(String) });
     expect(gateway.payments(order.id)).toEqual([expect.objectContaining({ status: 'REFUNDED' })]);
-    expect(await rejection(orders.cancel(order.id, alice, context))).toBe(problems.orderAlreadyCancelled);
+    expect(await problemOf(orders.cancel(order.id, alice, context))).toBe(problems.orderAlreadyCancelled);
   });
 
   it('will not cancel under a live payment attempt, but overrules a quiet one and refunds what it charged', async () => {
     const order = await newOrder();
     gateway.loseAnswerOf = 'charge';
-    await rejection(orders.pay(order.id, card(), 'key-1', alice, context));
-    expect(await rejection(orders.cancel(order.id, alice, context))).toBe(problems.idempotencyInProgress);
+    await problemOf(orders.pay(order.id, card(), 'key-1', alice, context));
+    expect(await problemOf(orders.cancel(order.id, alice, context))).toBe(problems.idempotencyInProgress);
     advance(ATTEMPT_STALE_MS + 1);
     const cancelled = await orders.cancel(order.id, alice, context);
     const [charge] = gateway.payments(order.id);
@@ -201,7 +191,7 @@ describe('cancel and refund', () => {
     const order = await newOrder();
     await orders.pay(order.id, card(), 'key-1', alice, context);
     gateway.unreachable = true;
-    expect(await rejection(orders.cancel(order.id, alice, context))).toBe(problems.dependencyUnavailable);
+    expect(await problemOf(orders.cancel(order.id, alice, context))).toBe(problems.dependencyUnavailable);
     gateway.unreachable = false;
     expect((await orders.get(order.id, alice)).status).toBe('PAID');
 
@@ -216,7 +206,7 @@ describe('reconcile', () => {
   it('completes an order charged but left PENDING when its client never came back', async () => {
     const order = await newOrder();
     gateway.loseAnswerOf = 'charge';
-    await rejection(orders.pay(order.id, card(), 'key-1', alice, context));
+    await problemOf(orders.pay(order.id, card(), 'key-1', alice, context));
     expect(await reconciler.reconcile()).toEqual([]); // not due yet: the attempt may still finish
     advance(RECONCILE_AFTER_MS);
     expect(repairsOf(await reconciler.reconcile())).toEqual(['completed-payment']);
@@ -257,7 +247,7 @@ describe('reconcile', () => {
   it('keeps an order it cannot settle now on the schedule, and settles it once payment-service is back', async () => {
     const order = await newOrder();
     gateway.loseAnswerOf = 'charge';
-    await rejection(orders.pay(order.id, card(), 'key-1', alice, context));
+    await problemOf(orders.pay(order.id, card(), 'key-1', alice, context));
     advance(RECONCILE_AFTER_MS);
     gateway.unreachable = true;
     await expect(reconciler.reconcile()).rejects.toThrow(/could not be reconciled now/);
@@ -271,7 +261,7 @@ describe('reconcile', () => {
     const many = await Promise.all(Array.from({ length: 40 }, () => newOrder()));
     for (const order of many) {
       gateway.loseAnswerOf = 'charge';
-      await rejection(orders.pay(order.id, card(), `key-${order.id}`, alice, context));
+      await problemOf(orders.pay(order.id, card(), `key-${order.id}`, alice, context));
     }
     advance(RECONCILE_AFTER_MS);
     expect(await reconciler.reconcile()).toHaveLength(40);

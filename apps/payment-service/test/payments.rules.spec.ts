@@ -1,5 +1,6 @@
 import { ADMIN_SCOPE, type Principal, serviceAccountName } from '@platform/auth';
-import { type ProblemDefinition, problems, ProblemError } from '@platform/errors';
+import { problems } from '@platform/errors';
+import { problemOf, TestClock } from '@platform/testing';
 import { InMemoryCheckpoints, InMemoryIdempotencyKeys, InMemoryTransactions } from '@platform/persistence/testing';
 import type { CreatePaymentInput } from '../src/payments/payment';
 import { Payments } from '../src/payments/payments';
@@ -28,19 +29,17 @@ const admin: Principal = {
 };
 const person: Principal = { kind: 'person', issuer: 'https://issuer.test', subject: 'alice', scopes: new Set() };
 
-let clock: Date;
+let clock: TestClock;
 let keys: InMemoryIdempotencyKeys;
 let store: InMemoryPaymentStore;
 let provider: InMemoryProvider;
 let payments: Payments;
 
-const advance = (ms: number) => {
-  clock = new Date(clock.getTime() + ms);
-};
+const advance = (ms: number) => clock.advance(ms);
 
 beforeEach(() => {
-  clock = new Date('2026-06-01T12:00:00.000Z');
-  const now = () => clock;
+  clock = new TestClock();
+  const { now } = clock;
   keys = new InMemoryIdempotencyKeys({ staleAfterMs: STALE_MS, now });
   store = new InMemoryPaymentStore(keys);
   provider = new InMemoryProvider(now);
@@ -59,15 +58,6 @@ const purchase = (overrides: Partial<CreatePaymentInput> = {}): CreatePaymentInp
   ...overrides,
 });
 
-async function rejection(promise: Promise<unknown>): Promise<ProblemDefinition> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof ProblemError)) throw new Error(`expected a problem, got ${String(error)}`);
-  return error.definition;
-}
-
 describe('charge', () => {
   it('charges once per key and replays the first outcome', async () => {
     const first = await payments.charge(purchase(), 'key-1', orderService);
@@ -75,7 +65,7 @@ describe('charge', () => {
     const again = await payments.charge(purchase(), 'key-1', orderService);
     expect(again).toEqual({ ...first, replayed: true });
     expect(provider.chargeCount).toBe(1);
-    expect(await rejection(payments.charge(purchase({ amountCents: 1 }), 'key-1', orderService))).toBe(
+    expect(await problemOf(payments.charge(purchase({ amountCents: 1 }), 'key-1', orderService))).toBe(
       problems.idempotencyKeyReused,
     );
   });
@@ -98,7 +88,7 @@ describe('charge', () => {
 
   it('gives the key back when the provider refuses, so the retry charges', async () => {
     provider.refuseNext = true;
-    expect(await rejection(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.badGateway);
+    expect(await problemOf(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.badGateway);
     expect(await keys.inProgress('payments', 'key-1')).toBe(false);
     expect((await payments.charge(purchase(), 'key-1', orderService)).outcome).toBe('succeeded');
     expect(provider.chargeCount).toBe(1);
@@ -106,11 +96,11 @@ describe('charge', () => {
 
   it('never gives the key back blind when the write after the charge fails; the retry records the one charge', async () => {
     store.failWrites = 1;
-    expect(await rejection(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.paymentOutcomeUnknown);
+    expect(await problemOf(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.paymentOutcomeUnknown);
     expect(await keys.inProgress('payments', 'key-1')).toBe(true);
     expect(store.all()).toEqual([]);
     // Another key for the same purchase waits: it might charge twice.
-    expect(await rejection(payments.charge(purchase(), 'key-2', orderService))).toBe(problems.paymentInProgress);
+    expect(await problemOf(payments.charge(purchase(), 'key-2', orderService))).toBe(problems.paymentInProgress);
     const retried = await payments.charge(purchase(), 'key-1', orderService);
     expect(retried).toMatchObject({ outcome: 'succeeded', replayed: false });
     expect(provider.chargeCount).toBe(1);
@@ -119,7 +109,7 @@ describe('charge', () => {
 
   it('settles a charge whose write failed without any client, at once', async () => {
     store.failWrites = 1;
-    await rejection(payments.charge(purchase(), 'key-1', orderService));
+    await problemOf(payments.charge(purchase(), 'key-1', orderService));
     const settled = await payments.settleAbandoned();
     expect(settled).toEqual([expect.objectContaining({ kind: 'charge', key: 'key-1', outcome: 'recorded' })]);
     expect((await payments.charge(purchase(), 'key-1', orderService)).replayed).toBe(true);
@@ -128,8 +118,8 @@ describe('charge', () => {
 
   it('waits out the stale time when the provider never answered, then records what it did', async () => {
     provider.hangAfterChargingNext = true;
-    expect(await rejection(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.paymentOutcomeUnknown);
-    expect(await rejection(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.idempotencyInProgress);
+    expect(await problemOf(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.paymentOutcomeUnknown);
+    expect(await problemOf(payments.charge(purchase(), 'key-1', orderService))).toBe(problems.idempotencyInProgress);
     expect(await payments.settleAbandoned()).toEqual([]);
     advance(STALE_MS + 1);
     expect(await payments.settleAbandoned()).toEqual([expect.objectContaining({ outcome: 'recorded' })]);
@@ -138,7 +128,7 @@ describe('charge', () => {
 
   it('gives back a key the provider never charged under, once it is stale', async () => {
     provider.hangBeforeNext = true;
-    await rejection(payments.charge(purchase(), 'key-1', orderService));
+    await problemOf(payments.charge(purchase(), 'key-1', orderService));
     advance(STALE_MS + 1);
     expect(await payments.settleAbandoned()).toEqual([expect.objectContaining({ outcome: 'released' })]);
     expect(provider.chargeCount).toBe(0);
@@ -146,12 +136,12 @@ describe('charge', () => {
   });
 
   it('lets only allowed services charge, and administrators read; nobody else', async () => {
-    expect(await rejection(payments.charge(purchase(), 'k', admin))).toBe(problems.insufficientScope);
-    expect(await rejection(payments.charge(purchase(), 'k', stranger))).toBe(problems.insufficientScope);
-    expect(await rejection(payments.charge(purchase(), 'k', person))).toBe(problems.insufficientScope);
+    expect(await problemOf(payments.charge(purchase(), 'k', admin))).toBe(problems.insufficientScope);
+    expect(await problemOf(payments.charge(purchase(), 'k', stranger))).toBe(problems.insufficientScope);
+    expect(await problemOf(payments.charge(purchase(), 'k', person))).toBe(problems.insufficientScope);
     const { payment } = await payments.charge(purchase(), 'k', orderService);
     expect((await payments.get(payment.id, admin)).id).toBe(payment.id);
-    expect(await rejection(payments.get(payment.id, person))).toBe(problems.insufficientScope);
+    expect(await problemOf(payments.get(payment.id, person))).toBe(problems.insufficientScope);
     expect(provider.chargeCount).toBe(1);
   });
 });
@@ -162,7 +152,7 @@ describe('refund', () => {
     const first = await payments.refund(payment.id, 'refund-1', orderService);
     expect(first).toMatchObject({ replayed: false, refund: { paymentId: payment.id, amountCents: 2500 } });
     expect(await payments.refund(payment.id, 'refund-1', admin)).toEqual({ ...first, replayed: true });
-    expect(await rejection(payments.refund(payment.id, 'refund-2', orderService))).toBe(problems.paymentNotRefundable);
+    expect(await problemOf(payments.refund(payment.id, 'refund-2', orderService))).toBe(problems.paymentNotRefundable);
     expect((await payments.get(payment.id, admin)).refundId).toBe(first.refund.id);
     expect(provider.refundCount()).toBe(1);
   });
@@ -173,10 +163,10 @@ describe('refund', () => {
       'k',
       orderService,
     );
-    expect(await rejection(payments.refund(declined.payment.id, 'r', orderService))).toBe(
+    expect(await problemOf(payments.refund(declined.payment.id, 'r', orderService))).toBe(
       problems.paymentNotRefundable,
     );
-    expect(await rejection(payments.refund('00000000-0000-4000-8000-000000000000', 'r2', orderService))).toBe(
+    expect(await problemOf(payments.refund('00000000-0000-4000-8000-000000000000', 'r2', orderService))).toBe(
       problems.notFound,
     );
     expect(await keys.inProgress('refunds', 'r')).toBe(false);
@@ -185,7 +175,7 @@ describe('refund', () => {
   it('records a refund whose write failed when the same request is retried, refunding once', async () => {
     const { payment } = await payments.charge(purchase(), 'key-1', orderService);
     store.failWrites = 1;
-    expect(await rejection(payments.refund(payment.id, 'refund-1', orderService))).toBe(problems.paymentOutcomeUnknown);
+    expect(await problemOf(payments.refund(payment.id, 'refund-1', orderService))).toBe(problems.paymentOutcomeUnknown);
     expect((await payments.get(payment.id, admin)).status).toBe('SUCCEEDED');
     expect((await payments.refund(payment.id, 'refund-1', orderService)).replayed).toBe(false);
     expect((await payments.get(payment.id, admin)).status).toBe('REFUNDED');
@@ -213,7 +203,7 @@ describe('the provider’s ledger', () => {
 
   it('leaves a charge alone while its key is being settled', async () => {
     provider.hangAfterChargingNext = true;
-    await rejection(payments.charge(purchase(), 'key-1', orderService));
+    await problemOf(payments.charge(purchase(), 'key-1', orderService));
     advance(STALE_MS + 1);
     expect(await payments.reconcileLedger()).toEqual([]);
     expect(await payments.settleAbandoned()).toEqual([expect.objectContaining({ outcome: 'recorded' })]);

@@ -16,3 +16,4 @@ export {
 export { scratchWorkspace, type ScratchWorkspace } from './workspace';
 export { listenOnLoopback, TEST_SERVER_KEEP_ALIVE_MS } from './server';
 export { toolFromScript, toolPresent, underCi } from './tools';
+export { problemOf, TestClock } from './domain';
