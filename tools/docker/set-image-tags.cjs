@@ -11,19 +11,25 @@ const { parse, parseDocument } = require('yaml');
 const ROOT = join(__dirname, '../..');
 const RELEASES = 'argocd/apps/releases.yaml';
 const APPS = 'argocd/apps/values.yaml';
+const MANIFEST = 'deploy/services.json';
 
 function setImageTags({ revision, tag, digests, registry, services, root = ROOT }) {
   if (!/^[0-9a-f]{40}$/.test(revision ?? ''))
     throw new Error(`not the full commit SHA the images were built from: ${JSON.stringify(revision)}`);
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag ?? '') || tag === 'latest')
     throw new Error(`not an immutable image tag: ${JSON.stringify(tag)}`);
-  const released = new Set(
-    (parse(readFileSync(join(root, APPS), 'utf8')).applications ?? []).filter((a) => a.released).map((a) => a.name),
-  );
+  // A released service: one of the system's manifest (its Application is shaped by
+  // serviceApplication), or an Application listed as released.
+  const apps = parse(readFileSync(join(root, APPS), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(root, MANIFEST), 'utf8'));
+  const released = new Set([
+    ...(apps.serviceApplication?.released ? manifest.services.map((s) => s.name) : []),
+    ...(apps.applications ?? []).filter((a) => a.released).map((a) => a.name),
+  ]);
   const file = join(root, RELEASES);
   const document = parseDocument(existsSync(file) ? readFileSync(file, 'utf8') : 'releases: {}\n');
   for (const service of services) {
-    if (!released.has(service)) throw new Error(`${service} is not a released service in ${APPS}`);
+    if (!released.has(service)) throw new Error(`${service} is not a released service (${MANIFEST}, ${APPS})`);
     const digest = digests?.[service];
     if (!/^sha256:[a-f0-9]{64}$/.test(digest ?? ''))
       throw new Error(`no image digest (sha256:…) recorded for ${service}: ${JSON.stringify(digest)}`);

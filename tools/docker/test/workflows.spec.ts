@@ -188,8 +188,8 @@ describe('set-image-tags', () => {
   const releases = () => parse(readFileSync(join(root, 'argocd/apps/releases.yaml'), 'utf8')).releases;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'release-'));
-    for (const file of ['values.yaml', 'releases.yaml'])
-      cpSync(join(WORKSPACE_ROOT, 'argocd/apps', file), join(root, 'argocd/apps', file));
+    for (const file of ['argocd/apps/values.yaml', 'argocd/apps/releases.yaml', 'deploy/services.json'])
+      cpSync(join(WORKSPACE_ROOT, file), join(root, file));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
