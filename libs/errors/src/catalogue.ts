@@ -8,6 +8,12 @@ export interface ProblemDefinition {
   readonly code: string;
   readonly status: number;
   readonly title: string;
+  /**
+   * When to try again, for a condition that passes by itself: rendered as `Retry-After` (a
+   * problem raised with its own `retry-after` header keeps that one). The domain says which
+   * condition it is; the renderer says how HTTP tells it.
+   */
+  readonly retryAfterSeconds?: number;
 }
 
 const define = <T extends Record<string, ProblemDefinition>>(catalogue: T): Readonly<T> => Object.freeze(catalogue);
@@ -34,11 +40,13 @@ export const problems = define({
     code: 'idempotency-key-in-progress',
     status: 409,
     title: 'A request with this idempotency key is still in progress',
+    retryAfterSeconds: 1,
   },
   paymentInProgress: {
     code: 'payment-in-progress',
     status: 409,
     title: 'Another payment of this reference is still in progress',
+    retryAfterSeconds: 2,
   },
   payloadTooLarge: { code: 'payload-too-large', status: 413, title: 'Request body too large' },
   unsupportedMediaType: { code: 'unsupported-media-type', status: 415, title: 'Unsupported media type' },
@@ -52,11 +60,17 @@ export const problems = define({
   internal: { code: 'internal-error', status: 500, title: 'Internal server error' },
   badGateway: { code: 'bad-gateway', status: 502, title: 'An upstream provider failed' },
   serviceUnavailable: { code: 'service-unavailable', status: 503, title: 'Service temporarily unavailable' },
-  dependencyUnavailable: { code: 'dependency-unavailable', status: 503, title: 'A dependency is unavailable' },
+  dependencyUnavailable: {
+    code: 'dependency-unavailable',
+    status: 503,
+    title: 'A dependency is unavailable',
+    retryAfterSeconds: 2,
+  },
   paymentOutcomeUnknown: {
     code: 'payment-outcome-unknown',
     status: 503,
     title: 'The outcome of the payment is not known yet',
+    retryAfterSeconds: 2,
   },
 });
 

@@ -25,7 +25,14 @@ export function renderProblem(error: unknown, instance?: string, requestId?: str
   if (requestId !== undefined) body.requestId = requestId;
   return {
     status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', ...problem.headers },
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      ...(problem.definition.retryAfterSeconds === undefined
+        ? {}
+        : { 'retry-after': String(problem.definition.retryAfterSeconds) }),
+      ...problem.headers,
+    },
     body,
     unexpected: problem === unexpected,
   };

@@ -58,6 +58,22 @@ describe('renderProblem', () => {
     });
   });
 
+  it('tells when to retry a condition that passes by itself, from the catalogue: the domain sends no header', () => {
+    const retryable = Object.values(problems).filter((p) => p.retryAfterSeconds !== undefined);
+    expect(retryable.map((p) => p.code).sort()).toEqual([
+      'dependency-unavailable',
+      'idempotency-key-in-progress',
+      'payment-in-progress',
+      'payment-outcome-unknown',
+    ]);
+    expect(renderProblem(new ProblemError(problems.paymentInProgress)).headers['retry-after']).toBe('2');
+    expect(renderProblem(new ProblemError(problems.idempotencyInProgress)).headers['retry-after']).toBe('1');
+    // A problem that knows better (the database's own estimate) keeps its header.
+    const own = new ProblemError(problems.dependencyUnavailable, 'x', { headers: { 'retry-after': '7' } });
+    expect(renderProblem(own).headers['retry-after']).toBe('7');
+    expect(renderProblem(new ProblemError(problems.notFound)).headers['retry-after']).toBeUndefined();
+  });
+
   it('lets no extension overwrite the standard members', () => {
     const error = new ProblemError(problems.notFound, 'gone', { extensions: { status: 200, type: 'x' } });
     expect(renderProblem(error).body).toMatchObject({ status: 404, type: 'urn:problem-type:not-found' });

@@ -145,22 +145,18 @@ export class PaymentServiceClient implements PaymentGateway {
   #unexpected(res: HttpResponse<unknown>): Error {
     const body = (res.body ?? {}) as ProblemBody;
     if (res.status === 409 && body.type === IN_PROGRESS) {
-      return new ProblemError(problems.idempotencyInProgress, 'This payment is still being processed; retry shortly.', {
-        headers: { 'retry-after': '1' },
-      });
+      return new ProblemError(problems.idempotencyInProgress, 'This payment is still being processed; retry shortly.');
     }
     if (res.status === 409 && body.type === PAYMENT_IN_PROGRESS) {
       return new ProblemError(
         problems.paymentInProgress,
         'An earlier payment attempt of this order is still being settled with the provider; retry shortly.',
-        { headers: { 'retry-after': '2' } },
       );
     }
     if (res.status === 503 && body.type === OUTCOME_UNKNOWN) {
       return new ProblemError(
         problems.paymentOutcomeUnknown,
         'The card was sent to the payment provider, but the outcome is not known yet: it may have been charged. Retry with the same Idempotency-Key for the outcome.',
-        { headers: { 'retry-after': '2' } },
       );
     }
     if (res.status === 502) {

@@ -95,6 +95,4 @@ export const alreadyCancelled = (order: Order) =>
   });
 
 export const paymentInProgress = (order: Order) =>
-  new ProblemError(problems.idempotencyInProgress, `A payment of order ${order.id} is in progress; retry shortly.`, {
-    headers: { 'retry-after': '1' },
-  });
+  new ProblemError(problems.idempotencyInProgress, `A payment of order ${order.id} is in progress; retry shortly.`);

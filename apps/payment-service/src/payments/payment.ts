@@ -76,7 +76,6 @@ export const paymentInProgress = (reference: string) =>
   new ProblemError(
     problems.paymentInProgress,
     `Another charge of reference ${reference} is still being settled with the provider; retry shortly.`,
-    { headers: { 'retry-after': '2' } },
   );
 
 /** A declined card's 402 problem, naming its FAILED payment; `headers` say whether it is a replay. */

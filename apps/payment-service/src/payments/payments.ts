@@ -126,7 +126,6 @@ const inProgress = () =>
   new ProblemError(
     problems.idempotencyInProgress,
     'A request with this Idempotency-Key is still being processed; retry shortly.',
-    { headers: { 'retry-after': '1' } },
   );
 
 const keyReused = () =>

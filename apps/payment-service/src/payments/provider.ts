@@ -96,5 +96,5 @@ export const outcomeUnknown = (why: string, cause: unknown) =>
   new ProblemError(
     problems.paymentOutcomeUnknown,
     `${why}; it may have been done. Retry with the same Idempotency-Key for the settled outcome.`,
-    { cause, headers: { 'retry-after': '2' } },
+    { cause },
   );
