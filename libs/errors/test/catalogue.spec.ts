@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { problems, ProblemError, renderProblem, validationProblem } from '../src/index';
+import { type ProblemDefinition, problems, ProblemError, renderProblem, validationProblem } from '../src/index';
 
 describe('the problem catalogue', () => {
   const definitions = Object.values(problems);
@@ -59,7 +59,7 @@ describe('renderProblem', () => {
   });
 
   it('tells when to retry a condition that passes by itself, from the catalogue: the domain sends no header', () => {
-    const retryable = Object.values(problems).filter((p) => p.retryAfterSeconds !== undefined);
+    const retryable = (Object.values(problems) as ProblemDefinition[]).filter((p) => p.retryAfterSeconds !== undefined);
     expect(retryable.map((p) => p.code).sort()).toEqual([
       'dependency-unavailable',
       'idempotency-key-in-progress',

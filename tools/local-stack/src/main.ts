@@ -39,7 +39,7 @@ function show(service: ServiceName, line: string): void {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write('Starting user-service, order-service and payment-service (embedded databases in .data/)…\n');
+  process.stdout.write(`Starting ${SERVICES.join(', ')} (embedded databases in .data/)…\n`);
   const stack = await startStack({
     edgePort,
     env: {
