@@ -21,7 +21,8 @@ const { setImageTags } = require('../set-image-tags.cjs') as {
 const workflow = (name: string) => readFileSync(join(WORKSPACE_ROOT, '.github/workflows', name), 'utf8');
 const WORKFLOWS = readdirSync(join(WORKSPACE_ROOT, '.github/workflows')).filter((f) => f.endsWith('.yml'));
 
-it('knows every workflow', () => expect(WORKFLOWS.sort()).toEqual(['ci.yml', 'cluster-smoke.yml', 'release.yml']));
+it('knows every workflow', () =>
+  expect(WORKFLOWS.sort()).toEqual(['ci.yml', 'cluster-smoke.yml', 'release.yml', 'scorecard.yml']));
 
 describe.each(WORKFLOWS)('.github/workflows/%s', (name) => {
   it('is a valid GitHub Actions workflow (SchemaStore schema, via action-validator)', () => {
@@ -161,6 +162,69 @@ describe('the release workflow', () => {
     expect(refuse).toBeGreaterThan(-1);
     expect(refuse).toBeLessThan(record);
     expect(release.permissions).toEqual({ contents: 'read' });
+  });
+});
+
+describe('a supply chain a cluster can verify', () => {
+  const release = parse(workflow('release.yml'));
+  type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+  const images = release.jobs.images.steps as Step[];
+  const buildAt = images.findIndex((s) => s.uses?.startsWith('docker/build-push-action@'));
+  const signAt = images.findIndex((s) => s.run?.startsWith('cosign sign'));
+
+  it('attaches an SBOM and SLSA provenance (mode=max) to every image', () => {
+    expect(images[buildAt]?.with).toMatchObject({ sbom: true, provenance: 'mode=max' });
+  });
+
+  it('signs each image keylessly by its digest, after pushing it, with cosign pinned by SHA', () => {
+    expect(signAt).toBeGreaterThan(buildAt);
+    const installer = images.findIndex((s) => s.uses?.startsWith('sigstore/cosign-installer@'));
+    expect(installer).toBeGreaterThan(-1);
+    expect(installer).toBeLessThan(signAt);
+    expect(images[installer]?.uses).toMatch(/@[0-9a-f]{40}$/);
+    const sign = images[signAt] as Step;
+    expect(sign.run).toBe('cosign sign --yes "${IMAGE}@${DIGEST}"');
+    expect(sign.env).toEqual({
+      IMAGE: '${{ env.IMAGE_REGISTRY }}/${{ matrix.service }}',
+      DIGEST: '${{ steps.build.outputs.digest }}',
+    });
+    expect(sign.run).not.toMatch(/--key/);
+  });
+
+  it('gives the OIDC token only to the job that signs', () => {
+    const jobs = Object.entries(release.jobs as Record<string, { permissions?: Record<string, string> }>);
+    expect(jobs.filter(([, job]) => job.permissions?.['id-token'] === 'write').map(([name]) => name)).toEqual([
+      'images',
+    ]);
+    expect(release.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('tells operators how to verify a signature, with the identity this workflow signs as', () => {
+    const security = readFileSync(join(WORKSPACE_ROOT, 'docs/security.md'), 'utf8');
+    expect(security).toContain('--certificate-oidc-issuer https://token.actions.githubusercontent.com');
+    // The signer is .github/workflows/release.yml on main: the file this test reads.
+    expect(security).toMatch(
+      /--certificate-identity https:\/\/github\.com\/<owner>\/<repository>\/\.github\/workflows\/release\.yml@refs\/heads\/main/,
+    );
+    expect(release.on.push.branches).toEqual(['main']);
+    expect(security).toContain(`imagetools inspect "$IMAGE" --format '{{ json .Provenance }}'`);
+  });
+
+  it('checks the registry signatures of every installed package in CI', () => {
+    const ci = parse(workflow('ci.yml'));
+    const steps = ci.jobs.affected.steps as Step[];
+    const install = steps.findIndex((s) => s.run?.startsWith('npm ci'));
+    const audit = steps.findIndex((s) => s.run === 'npm audit signatures');
+    expect(audit).toBeGreaterThan(install);
+  });
+
+  it('scores the repository with OpenSSF Scorecard on main, pinned and least-privileged', () => {
+    const scorecard = parse(workflow('scorecard.yml'));
+    expect(scorecard.on.push.branches).toEqual(['main']);
+    expect(scorecard.permissions).toBe('read-all');
+    expect(scorecard.jobs.analysis.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    for (const step of scorecard.jobs.analysis.steps as Step[]) expect(step.uses).toMatch(/@[0-9a-f]{40}$/);
+    expect(readFileSync(join(WORKSPACE_ROOT, 'README.md'), 'utf8')).toContain('scorecard.dev/viewer');
   });
 });
 
