@@ -33,7 +33,17 @@ export type OperationRouter = Router & { readonly [SETTINGS]: OperationRouterOpt
 export function operationRouter(options: OperationRouterOptions = {}): OperationRouter {
   const router = Object.assign(Router({ caseSensitive: true, strict: true }), { [SETTINGS]: options });
   // Deny by default: a route that is not an operation (registered by `route`, its access on it) is
-  // refused when it is registered, not found later unguarded.
+  // refused when it is registered, not found later unguarded; so is `router.route(path)`, except
+  // as Express's own methods use it.
+  const makeRoute = router.route.bind(router);
+  let registering = false;
+  router.route = (path: string) => {
+    if (!registering)
+      throw new Error(
+        `router.route(${JSON.stringify(path)}) is not an operation of the API: register it with route(router, operation, handler)`,
+      );
+    return makeRoute(path);
+  };
   for (const method of ['get', 'post', 'put', 'patch', 'delete', 'all'] as const) {
     const register = router[method].bind(router) as (path: string, ...handlers: unknown[]) => Router;
     router[method] = ((path: string, ...handlers: unknown[]) => {
@@ -42,7 +52,12 @@ export function operationRouter(options: OperationRouterOptions = {}): Operation
           `${method.toUpperCase()} ${path} is not an operation of the API: register it with route(router, operation, handler)`,
         );
       }
-      return register(path, ...handlers);
+      registering = true;
+      try {
+        return register(path, ...handlers);
+      } finally {
+        registering = false;
+      }
     }) as OperationRouter[typeof method];
   }
   return router;

@@ -162,3 +162,19 @@ describe.each([
     expect(await res.json()).toEqual(JSON.parse(JSON.stringify(document)));
   });
 });
+
+describe('an operation router', () => {
+  it('refuses, when it is registered, a route that is not an operation, however it is written', () => {
+    const router = operationRouter();
+    const plain = (_req: unknown, res: { json(body: unknown): void }) => res.json({ open: true });
+    for (const register of [
+      () => router.get('/notes/:id/secret', plain),
+      () => router.post('/notes', plain),
+      () => router.all('/notes', plain),
+      () => router.route('/notes').get(plain),
+    ])
+      expect(register).toThrow(/is not an operation of the API: register it with route\(router, operation, handler\)/);
+    // An operation, registered by `route`, is taken.
+    expect(() => route(router, getNote, ({ params }) => ({ id: params.id, text: '' }))).not.toThrow();
+  });
+});
