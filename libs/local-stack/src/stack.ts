@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LocalIssuer } from '@platform/auth/issuer';
 import {
@@ -56,6 +57,29 @@ export interface RunningStack {
 }
 
 /**
+ * Refuses, before anything starts, a service port something else holds (say, `npx nx serve
+ * user-service`): one line naming the service, the port and where the port comes from.
+ */
+export async function assertPortsFree(ports: Readonly<Record<string, number>>): Promise<void> {
+  for (const [service, port] of Object.entries(ports)) {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `port ${port} of ${service} is already in use (npx nx serve ${service}, or another stack?): stop it; the port is ${service}'s localPort in deploy/services.json`,
+                { cause: error },
+              )
+            : error,
+        ),
+      );
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
+  }
+}
+
+/**
  * Starts the built services (`nx build`) as node processes, as the container starts them, then the edge in front of them; resolves once every service is ready.
  */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
@@ -68,6 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       SERVICES.map(async (s) => [s, options.ports === 'free' ? await freePort() : localPort(s)] as const),
     ),
   ) as Record<ServiceName, number>;
+  if (options.ports !== 'free') await assertPortsFree(ports);
   const url = (service: ServiceName) => `http://127.0.0.1:${ports[service]}`;
   // The issuer's URL names the edge's port, so a free one is chosen before anything starts.
   const edgePort = options.edgePort === 0 ? await freePort() : (options.edgePort ?? 8080);

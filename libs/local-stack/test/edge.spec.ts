@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Edge, loadRoutes, matchRoute, startEdge } from '../src/index';
+import { assertPortsFree, type Edge, loadRoutes, matchRoute, startEdge } from '../src/index';
 import { mergeDocuments } from '../src/api-reference';
 
 describe('the route table', () => {
@@ -122,5 +122,21 @@ describe('the API reference’s merged document', () => {
         { service: 'b-service', document: doc({}, { Problem: { type: 'string' } }) },
       ]),
     ).toThrow('components.schemas.Problem differs');
+  });
+});
+
+describe('a service port something else holds', () => {
+  it('is refused before anything starts, naming the service, the port and where it comes from', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      await expect(assertPortsFree({ 'user-service': port })).rejects.toThrow(
+        `port ${port} of user-service is already in use (npx nx serve user-service, or another stack?): stop it; the port is user-service's localPort in deploy/services.json`,
+      );
+    } finally {
+      holder.close();
+    }
+    await expect(assertPortsFree({ 'user-service': port })).resolves.toBeUndefined();
   });
 });
