@@ -50,6 +50,13 @@ const integer = (raw: string, min: number, max: number, secret: boolean): number
 };
 
 /** The typed readers for environment variables. */
+function oneOf<T extends string>(raw: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new Error(`must be one of ${values.join(', ')}${describe(raw, false)}`);
+  }
+  return raw as T;
+}
+
 export const env = {
   string: (variable: string, options: Options<string> & { readonly pattern?: RegExp } = {}): Setting<string> =>
     setting(variable, options, (raw) => {
@@ -83,11 +90,26 @@ export const env = {
     setting<number | undefined>(variable, { optional: true }, (raw) => integer(raw, 0, options.max ?? 600_000, false)),
 
   oneOf: <const T extends string>(variable: string, values: readonly T[], options: Options<T> = {}): Setting<T> =>
-    setting(variable, options, (raw) => {
-      if (!(values as readonly string[]).includes(raw)) {
-        throw new Error(`must be one of ${values.join(', ')}${describe(raw, false)}`);
-      }
-      return raw as T;
+    setting(variable, options, (raw) => oneOf(raw, values)),
+
+  optionalOneOf: <const T extends string>(variable: string, values: readonly T[]): Setting<T | undefined> =>
+    setting<T | undefined>(variable, { optional: true }, (raw) => oneOf(raw, values)),
+
+  /** A comma-separated list, each item one of `values`. */
+  listOf: <const T extends string>(
+    variable: string,
+    values: readonly T[],
+    options: { readonly default: readonly T[] },
+  ): Setting<readonly T[]> =>
+    setting<readonly T[]>(variable, { default: Object.freeze([...options.default]) }, (raw) => {
+      const items = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      const bad = items.find((item) => !(values as readonly string[]).includes(item));
+      if (bad !== undefined)
+        throw new Error(`has ${JSON.stringify(bad.slice(0, 80))}; each item must be one of ${values.join(', ')}`);
+      return Object.freeze(items as T[]);
     }),
 
   /** An absolute URL with one of the given protocols. */
@@ -169,8 +191,12 @@ export const env = {
    * (`OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=prod,k8s.pod.name=x`); values may be
    * percent-encoded. Empty when unset.
    */
-  keyValues: (variable: string): Setting<Readonly<Record<string, string>>> =>
-    setting<Readonly<Record<string, string>>>(variable, { default: Object.freeze({}) }, (raw) => {
+  /** `key=value` pairs separated by commas, values percent-encoded (the OpenTelemetry format). */
+  keyValues: (
+    variable: string,
+    options: { readonly secret?: boolean } = {},
+  ): Setting<Readonly<Record<string, string>>> =>
+    setting<Readonly<Record<string, string>>>(variable, { default: Object.freeze({}), ...options }, (raw) => {
       const pairs: Record<string, string> = {};
       for (const item of raw.split(',')) {
         const match = /^\s*([A-Za-z0-9._-]+)\s*=\s*(.*?)\s*$/.exec(item);
@@ -181,17 +207,22 @@ export const env = {
           value = undefined;
         }
         if (match?.[1] === undefined || value === undefined) {
-          throw new Error(`must be key=value pairs separated by commas${describe(raw, false)}`);
+          throw new Error(`must be key=value pairs separated by commas${describe(raw, options.secret ?? false)}`);
         }
         pairs[match[1]] = value;
       }
       return Object.freeze(pairs);
     }),
 
-  boolean: (variable: string, options: Options<boolean> = {}): Setting<boolean> =>
+  /**
+   * true or false (or 1 or 0). `words: true` takes only the words, in any case, as the
+   * OpenTelemetry SDK does: it would read a 1 as false.
+   */
+  boolean: (variable: string, options: Options<boolean> & { readonly words?: boolean } = {}): Setting<boolean> =>
     setting(variable, options, (raw) => {
-      if (raw === 'true' || raw === '1') return true;
-      if (raw === 'false' || raw === '0') return false;
+      const value = options.words ? raw.toLowerCase() : raw;
+      if (value === 'true' || (!options.words && value === '1')) return true;
+      if (value === 'false' || (!options.words && value === '0')) return false;
       throw new Error(`must be true or false${describe(raw, false)}`);
     }),
 };

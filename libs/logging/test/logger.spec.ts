@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, trace } from '@opentelemetry/api';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { createLogger, logCompletedRequest, requestIdFrom } from '../src/index';
 
 function capture() {
@@ -65,7 +65,7 @@ describe('createLogger', () => {
   it('adds trace_id and span_id while a span is active, and not otherwise', () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
-    const provider = new BasicTracerProvider();
+    const provider = new TracerProvider();
     const tracer = provider.getTracer('test');
     const { lines, destination } = capture();
     const log = createLogger({ service: 'svc', version: '1', destination });
@@ -172,7 +172,7 @@ describe('logCompletedRequest', () => {
     expect(lines).toEqual([]);
     const manager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(manager);
-    const span = new BasicTracerProvider().getTracer('t').startSpan('s');
+    const span = new TracerProvider().getTracer('t').startSpan('s');
     context.with(trace.setSpan(context.active(), span), () =>
       logCompletedRequest(log, { requestId: 'r', method: 'GET', route: '/x', statusCode: 500, durationMs: 1 }),
     );

@@ -44,13 +44,9 @@ describe('query spans', () => {
   let receiver: OtlpReceiver;
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
-    startTracing({
-      serviceName: 'persistence-test',
-      serviceVersion: '1',
-      tracesEndpoint: new URL(`${receiver.endpoint}/v1/traces`),
-      sampler: 'parentbased_always_on',
-      scheduledDelayMs: 20,
-    });
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = receiver.endpoint;
+    process.env['OTEL_BSP_SCHEDULE_DELAY'] = '20';
+    startTracing({ serviceName: 'persistence-test', serviceVersion: '1', enabled: true });
   });
   afterAll(async () => {
     await currentTracing().shutdown();

@@ -14,7 +14,7 @@ import {
   scrape,
   type TaskMetrics,
 } from '@platform/metrics';
-import { currentTracing, type SamplerName, startTracing, traceRequests } from '@platform/tracing';
+import { currentTracing, startTracing, traceRequests, tracesRequested, type TracingSettings } from '@platform/tracing';
 
 /** When a background task first runs after start: soon, whatever its interval. */
 const FIRST_RUN_DELAY_MS = 1_000;
@@ -40,22 +40,15 @@ export interface RuntimeOptions {
    * scraper reach the metrics and nothing else; unset, `/metrics` is served on the API port only.
    */
   readonly metricsPort?: number;
-  /** Tracing (see `platformSettings`): on when an OTLP endpoint is set. */
+  /**
+   * The OpenTelemetry settings (`tracingSettings`, in `platformSettings`): the Node SDK reads the
+   * variables itself; these say whether it starts at all, and under which service name.
+   */
+  readonly otelSdkDisabled?: boolean;
+  readonly otelServiceName?: string;
+  readonly tracesExporter?: TracingSettings['tracesExporter'];
   readonly otlpEndpoint?: URL;
   readonly otlpTracesEndpoint?: URL;
-  readonly otelSdkDisabled?: boolean;
-  readonly tracesSampler?: SamplerName;
-  readonly tracesSamplerArg?: number;
-  readonly resourceAttributes?: Readonly<Record<string, string>>;
-  readonly spanExportDelayMs?: number;
-}
-
-/** Where spans go: the traces endpoint, else `<endpoint>/v1/traces`; none when tracing is disabled. */
-function tracesEndpoint(options: RuntimeOptions): URL | undefined {
-  if (options.otelSdkDisabled) return undefined;
-  if (options.otlpTracesEndpoint !== undefined) return options.otlpTracesEndpoint;
-  if (options.otlpEndpoint === undefined) return undefined;
-  return new URL(`${options.otlpEndpoint.href.replace(/\/+$/, '')}/v1/traces`);
 }
 
 /**
@@ -173,6 +166,17 @@ export class ServiceRuntime {
   #shutdown?: Promise<number>;
 
   constructor(options: RuntimeOptions) {
+    // The SDK first, before anything of the service is built (see startTracing).
+    startTracing({
+      serviceName: options.otelServiceName ?? options.service,
+      serviceVersion: options.version,
+      enabled: tracesRequested({
+        otelSdkDisabled: options.otelSdkDisabled ?? false,
+        tracesExporter: options.tracesExporter ?? ['otlp'],
+        otlpEndpoint: options.otlpEndpoint,
+        otlpTracesEndpoint: options.otlpTracesEndpoint,
+      }),
+    });
     this.service = options.service;
     this.version = options.version;
     this.logger = createLogger({
@@ -193,15 +197,6 @@ export class ServiceRuntime {
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     this.#keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
     this.#metricsPort = options.metricsPort;
-    startTracing({
-      serviceName: options.service,
-      serviceVersion: options.version,
-      tracesEndpoint: tracesEndpoint(options),
-      sampler: options.tracesSampler,
-      samplerArg: options.tracesSamplerArg,
-      resourceAttributes: options.resourceAttributes,
-      scheduledDelayMs: options.spanExportDelayMs,
-    });
   }
 
   /** Where the first listener listens (after `listen`). */

@@ -1,6 +1,6 @@
 import { PLATFORM_AUDIENCE, serviceAccountName } from '@platform/auth';
 import { LOG_LEVELS } from '@platform/logging';
-import { SAMPLERS } from '@platform/tracing';
+import { tracingSettings } from '@platform/tracing';
 import { callersOf, serviceEntry, serviceNames } from '@platform/system';
 import { env } from '@platform/config';
 
@@ -29,23 +29,7 @@ export const platformSettings = (service: string) => ({
    * timeout (60 s on an ALB), so the server never closes a connection the balancer is about to reuse.
    */
   keepAliveTimeoutMs: env.milliseconds('HTTP_KEEP_ALIVE_TIMEOUT_MS', { default: 65_000 }),
-  ...tracingSettings(),
-});
-
-const http = ['http:', 'https:'];
-
-/** The OpenTelemetry SDK's standard variables that the platform's tracing honours. */
-const tracingSettings = () => ({
-  /** The collector's OTLP/HTTP base URL; traces go to `<it>/v1/traces`. Unset: no tracing. */
-  otlpEndpoint: env.optionalUrl('OTEL_EXPORTER_OTLP_ENDPOINT', { protocols: http }),
-  /** The full traces URL, when it is not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
-  otlpTracesEndpoint: env.optionalUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', { protocols: http }),
-  otelSdkDisabled: env.boolean('OTEL_SDK_DISABLED', { default: false }),
-  tracesSampler: env.oneOf('OTEL_TRACES_SAMPLER', SAMPLERS, { default: 'parentbased_always_on' }),
-  tracesSamplerArg: env.ratio('OTEL_TRACES_SAMPLER_ARG', { default: 1 }),
-  resourceAttributes: env.keyValues('OTEL_RESOURCE_ATTRIBUTES'),
-  /** How long finished spans wait before a batch is exported. */
-  spanExportDelayMs: env.milliseconds('OTEL_BSP_SCHEDULE_DELAY', { default: 1_000, max: 60_000 }),
+  ...tracingSettings(service),
 });
 
 /** The local stack's issuer (`npm start`), which services trust when nothing else is configured. */

@@ -1,5 +1,5 @@
 export { bundleForNode, testBundlePath, WORKSPACE_ROOT } from './bundle';
-export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+export { OtlpReceiver, type OtlpReceiverOptions, type ReceivedExport, type ReceivedSpan } from './otlp-receiver';
 export {
   BUILT_SERVICE_ENV,
   JITLESS,

@@ -1,2 +1,10 @@
-export { currentTracing, SAMPLERS, startTracing, type SamplerName, type Tracing, type TracingOptions } from './tracing';
+export { currentTracing, startTracing, type Tracing, type TracingOptions } from './tracing';
+export {
+  OTLP_PROTOCOLS,
+  SAMPLERS,
+  tracesRequested,
+  tracingSettings,
+  type SamplerName,
+  type TracingSettings,
+} from './settings';
 export { recordRoute, sampledTraceId, traceRequests, type TraceRequestsOptions } from './server';

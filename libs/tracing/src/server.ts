@@ -46,7 +46,8 @@ export function traceRequests(server: Server, options: TraceRequestsOptions = {}
       });
     }
     req[SERVER_SPAN] = span;
-    res.once('close', () => endServerSpan(span, res));
+    // An unsampled span records nothing and its end does nothing: no listener for it.
+    if (span.isRecording()) res.once('close', () => endServerSpan(span, res));
     const active = trace.setSpan(parent, span);
     // A body is read from stream events, outside the request's async context: binding the
     // request makes its listeners (the body parser's, and all the handling after it) run inside.
@@ -59,15 +60,13 @@ export function traceRequests(server: Server, options: TraceRequestsOptions = {}
 }
 
 function endServerSpan(span: Span, res: ServerResponse): void {
-  if (span.isRecording()) {
-    if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
-    if (!res.writableFinished) {
-      span.setAttribute('error.type', 'aborted');
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    } else if (res.statusCode >= 500) {
-      span.setAttribute('error.type', String(res.statusCode));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
+  if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
+  if (!res.writableFinished) {
+    span.setAttribute('error.type', 'aborted');
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  } else if (res.statusCode >= 500) {
+    span.setAttribute('error.type', String(res.statusCode));
+    span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
 }

@@ -8,6 +8,17 @@ import { HttpClient } from '@platform/http-client';
 import { createLogger } from '@platform/logging';
 import { recordRoute, traceRequests } from '../src/index';
 
+/** The headers a trace context travels in: W3C trace context and baggage, B3 single and multi. */
+const PROPAGATION_HEADERS = [
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'b3',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-sampled',
+];
+
 export interface TracedServer {
   readonly url: string;
   /** The headers of every request the upstream received. */
@@ -49,7 +60,12 @@ export async function startTracedServer(): Promise<TracedServer> {
       logger.info({ name }, 'saying hello');
       void client
         .call({ method: 'GET', path: '/downstream', route: '/downstream', idempotent: true })
-        .then(({ status }) => res.writeHead(status === 200 ? 200 : 502).end(JSON.stringify({ hello: name })));
+        .then(({ status }) => {
+          // What the trace context looked like on the way out, whichever propagator wrote it.
+          const sent = upstreamHeaders.at(-1) ?? {};
+          const propagated = Object.fromEntries(PROPAGATION_HEADERS.flatMap((h) => (sent[h] ? [[h, sent[h]]] : [])));
+          res.writeHead(status === 200 ? 200 : 502).end(JSON.stringify({ hello: name, propagated }));
+        });
     });
   });
   traceRequests(server, { ignorePath: (path) => path === '/health' });

@@ -8,14 +8,11 @@ describe('tracing, no trace sampled (ratio 0)', () => {
 
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
-    startTracing({
-      serviceName: 'traced-fixture',
-      serviceVersion: '9.9.9',
-      tracesEndpoint: new URL(`${receiver.endpoint}/v1/traces`),
-      sampler: 'parentbased_traceidratio',
-      samplerArg: 0,
-      scheduledDelayMs: 20,
-    });
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = receiver.endpoint;
+    process.env['OTEL_BSP_SCHEDULE_DELAY'] = '20';
+    process.env['OTEL_TRACES_SAMPLER'] = 'parentbased_traceidratio';
+    process.env['OTEL_TRACES_SAMPLER_ARG'] = '0';
+    startTracing({ serviceName: 'traced-fixture', serviceVersion: '9.9.9', enabled: true });
     service = await startTracedServer();
   });
   afterAll(async () => {
