@@ -33,7 +33,7 @@ export interface IssuerKeysOptions {
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 
 /**
- * GET a JSON document with node:http(s), not `fetch`: the pods run `--jitless` (the chart's
+ * GET a JSON document with node:http(s), not `fetch`: pods may run `--jitless` (the chart's
  * nodeJitless), where `fetch`'s HTTP parser (WebAssembly) does not exist, and loading it cost each
  * service 12-15 MiB anyway (docs/benchmarks). The body is refused past MAX_DOCUMENT_BYTES while it
  * streams, so a hostile issuer cannot fill the heap.

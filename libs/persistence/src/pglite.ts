@@ -23,7 +23,7 @@ const queryOn =
  * server. It is one connection, so sessions are serialized in process.
  */
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
-  // The pods run `--jitless` (the chart's nodeJitless), under which WebAssembly does not exist.
+  // Pods may run `--jitless` (the chart's nodeJitless: true), under which WebAssembly does not exist.
   if (!('WebAssembly' in globalThis)) {
     throw new Error(
       'The embedded database (no DATABASE_URL) is PostgreSQL compiled to WebAssembly, which --jitless turns off: set DATABASE_URL, or run without --jitless',

@@ -102,7 +102,7 @@ describe('embedded engine', () => {
   it('refuses to open under --jitless (no WebAssembly) with one line saying what to do', async () => {
     const global = globalThis as unknown as Record<string, unknown>;
     const webAssembly = global['WebAssembly'];
-    // As under `node --jitless`, which the pods run with (the chart's nodeJitless).
+    // As under `node --jitless`, which pods run with the chart's nodeJitless: true.
     Reflect.deleteProperty(global, 'WebAssembly');
     try {
       await expect(openDatabase({})).rejects.toThrow(

@@ -6,8 +6,8 @@ import { join } from 'node:path';
  * How a built service is started: the image's `CMD` (the image test holds the Dockerfile to it), so
  * the local stack, the resilience suite and the benchmark run services exactly as pods do.
  * `--no-maglev`: V8's mid-tier compiler keeps 15-25 MiB of compilation memory under load on Node 24
- * for about 10 % of throughput (docs/benchmarks). In the cluster the chart adds `--jitless`
- * (JITLESS).
+ * for about 10 % of throughput (docs/benchmarks). The chart's `nodeJitless: true` adds
+ * `--jitless` (JITLESS).
  * No `--enable-source-maps`: it loads the bundle's whole map (30 MiB); add it through
  * NODE_OPTIONS when reading a stack trace matters more.
  */
@@ -21,12 +21,13 @@ export const builtServiceArgs = (dir: string): string[] => ['--no-maglev', join(
 export const BUILT_SERVICE_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' } as const);
 
 /**
- * What the chart adds to NODE_OPTIONS by default (`nodeJitless`): V8 runs bytecode only, with no
- * compiled code and no compilation memory: 25-35 MiB less peak RSS under load, for about half the
- * requests per second per CPU (docs/benchmarks). It is how the pods fit their memory budget. Under
- * it WebAssembly does not exist: nothing shipped may use `fetch` (its HTTP parser is WebAssembly;
- * the services call over node:http), and only a real PostgreSQL will do (the embedded engine is
- * WebAssembly), so tests that start built services on PostgreSQL run with it, as the pods do.
+ * What the chart adds to NODE_OPTIONS with `nodeJitless: true`, its switch for memory-bound nodes:
+ * V8 runs bytecode only, with no compiled code and no compilation memory: 25-35 MiB less peak RSS
+ * under load, for about half the requests per second per CPU (docs/benchmarks). Under it
+ * WebAssembly does not exist: nothing shipped may use `fetch` (its HTTP parser is WebAssembly; the
+ * services call over node:http), and only a real PostgreSQL will do (the embedded engine is
+ * WebAssembly), so tests that start built services on PostgreSQL run with it, so the switch keeps
+ * working.
  */
 export const JITLESS = '--jitless';
 

@@ -21,7 +21,16 @@ import { authCost } from './auth-cost';
 import { chartBudgets } from './budget';
 import { combine, load, type LoadResult, processStats } from './measure';
 import { serviceEntry } from '@platform/system';
-import { renderReport, type BenchReport, BENCHED, type Mode, type ServiceName, type ServiceRuns } from './report';
+import {
+  BENCHED,
+  type BenchReport,
+  type Mode,
+  modeCosts,
+  renderReport,
+  type ServiceName,
+  type ServiceRuns,
+  toggleJitless,
+} from './report';
 
 const SEGMENT_S = Number(process.env['BENCH_SEGMENT_S'] ?? 3);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -220,7 +229,7 @@ function environment(mode: Mode, sinkUrl: string): Record<string, string> {
         ...PRODUCTION_SAMPLER,
       };
     case 'production':
-    case 'production-jit':
+    case 'production-alt':
       return { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, ...PRODUCTION_SAMPLER };
     case 'otlp-down':
       // The collector is down and every trace is sampled: the worst case for memory.
@@ -255,16 +264,11 @@ async function startModeStack(bench: Bench, mode: Mode): Promise<ModeStack> {
     dataRoot,
     databaseUrls: await bench.database.databases(mode.replace('-', '_')),
     env: environment(mode, bench.sinkUrl),
-    // Each service with its own chart's V8 flags (production-jit: as with `nodeJitless: false`).
+    // Each service with its own chart's V8 flags (production-alt: in the chart's other V8 mode).
     serviceEnv: Object.fromEntries(
       BENCHED.map((s) => [
         s,
-        {
-          NODE_OPTIONS:
-            mode === 'production-jit'
-              ? bench.nodeOptions[s].replace(/(^|\s)--jitless(?=\s|$)/, '').trim()
-              : bench.nodeOptions[s],
-        },
+        { NODE_OPTIONS: mode === 'production-alt' ? toggleJitless(bench.nodeOptions[s]) : bench.nodeOptions[s] },
       ]),
     ),
     keepLines: 20,
@@ -404,16 +408,16 @@ async function main(): Promise<void> {
     }
 
     // What telemetry costs: five stacks side by side, reads interleaved.
-    const compared: Mode[] = ['off', 'metrics', 'logs', 'tracing', 'production', 'production-jit'];
+    const compared: Mode[] = ['off', 'metrics', 'logs', 'tracing', 'production', 'production-alt'];
     const stacks: ModeStack[] = [];
     for (const mode of compared) stacks.push(await startModeStack(bench, mode));
     const production = stacks.find((m) => m.mode === 'production') as ModeStack;
-    const jit = stacks.find((m) => m.mode === 'production-jit') as ModeStack;
+    const alt = stacks.find((m) => m.mode === 'production-alt') as ModeStack;
     for (const service of BENCHED) {
       log(`  ${service}: reads, ${compared.join(' / ')} interleaved`);
       for (const [mode, result] of await interleavedReads(stacks, service)) runs[service].reads[mode] = result;
       runs[service].coldStartInStackCpuSeconds = production.coldStartCpuSeconds[service];
-      runs[service].peakRssReadsBytes = { production: peakRss(production, service), jit: peakRss(jit, service) };
+      runs[service].peakRssReadsBytes = { production: peakRss(production, service), alt: peakRss(alt, service) };
     }
     for (const service of BENCHED) {
       log(`  ${service}: writes, and both through the edge (production)`);
@@ -426,6 +430,9 @@ async function main(): Promise<void> {
       });
       runs[service].writeEdge = await writes(production, service, production.stack.edgeUrl);
       runs[service].peakRssBytes = peakRss(production, service);
+      // The other V8 mode's memory over writes too, for what that mode would need.
+      await writes(alt, service, serviceUrl(alt, service));
+      runs[service].peakRssAltBytes = peakRss(alt, service);
     }
     for (const m of stacks) exitCodes[m.mode] = await stopModeStack(m);
 
@@ -464,6 +471,7 @@ async function main(): Promise<void> {
       },
       frameworks: Object.fromEntries(BENCHED.map((s) => [s, serviceEntry(s).framework])) as BenchReport['frameworks'],
       budgets,
+      costs: Object.fromEntries(BENCHED.map((s) => [s, modeCosts(runs[s], budgets[s])])) as BenchReport['costs'],
       auth,
       baselines,
       runs,
