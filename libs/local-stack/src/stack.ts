@@ -25,8 +25,10 @@ export interface StackOptions {
   readonly ports?: 'fixed' | 'free';
   /** The edge's port: 8080 by default; 0 for a free one. */
   readonly edgePort?: number;
-  /** Each service keeps its embedded database in `<dataRoot>/<service>`. */
+  /** Where the issuer keeps its keys (`<dataRoot>/auth`) and the workload tokens (`<dataRoot>/tokens`). */
   readonly dataRoot?: string;
+  /** Each service keeps its embedded database in `<databaseRoot>/<service>`; `dataRoot` by default. */
+  readonly databaseRoot?: string;
   /** PostgreSQL URLs per service instead of the embedded engine. */
   readonly databaseUrls?: Readonly<Record<ServiceName, string>>;
   /** Extra environment for every service (LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT…). */
@@ -113,7 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
 
   const spawn = (service: ServiceName) => {
-    const dataDir = join(dataRoot, service);
+    const dataDir = join(options.databaseRoot ?? dataRoot, service);
     mkdirSync(dataDir, { recursive: true });
     const databaseUrl = options.databaseUrls?.[service];
     const child = startNode(builtServiceArgs(join(distDir, service)), {

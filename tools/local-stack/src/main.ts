@@ -13,6 +13,9 @@ if (!Number.isInteger(edgePort) || edgePort < 0 || edgePort > 65535) {
   process.exit(78);
 }
 
+/** The stack's embedded databases: apart from those of `nx serve` (.data/<service>). */
+const DATABASES = '.data/stack';
+
 const width = Math.max(...SERVICES.map((s) => s.length));
 const colours: Record<ServiceName, string> = { 'user-service': '36', 'order-service': '35', 'payment-service': '33' };
 const tty = process.stdout.isTTY;
@@ -39,9 +42,13 @@ function show(service: ServiceName, line: string): void {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`Starting ${SERVICES.join(', ')} (embedded databases in .data/)…\n`);
+  process.stdout.write(`Starting ${SERVICES.join(', ')} (embedded databases in ${DATABASES}/)…\n`);
   const stack = await startStack({
     edgePort,
+    // Ports and databases of their own, so `npx nx serve <service>` (on its deploy/services.json
+    // port, its database in .data/<service>) runs beside the stack; the edge is the way in.
+    ports: 'free',
+    databaseRoot: DATABASES,
     env: {
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
       ...(process.env['OTEL_EXPORTER_OTLP_ENDPOINT']
@@ -61,9 +68,8 @@ async function main(): Promise<void> {
     'Try (in another terminal):',
     `  TOKEN=$(npm run --silent token -- --sub ada)`,
     `  curl -s -X POST ${stack.edgeUrl}/users -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'`,
-    `  curl -s -X POST ${stack.edgeUrl}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"currency":"EUR","items":[{"sku":"BOOK-1","quantity":1,"unitPriceCents":1250}]}'`,
-    `  curl -s -X POST ${stack.edgeUrl}/orders/<order id>/pay -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"paymentMethod":{"type":"card","token":"tok_visa"}}'`,
-    `  curl -s ${stack.edgeUrl}/orders -H "authorization: Bearer $TOKEN"`,
+    `  curl -s ${stack.edgeUrl}/users/me -H "authorization: Bearer $TOKEN"`,
+    '  The whole journey, from a profile to a paid order, its cancel and the refund, runs as it stands: README.md, "Two commands".',
     '',
     'Ctrl-C stops everything.',
     '',
