@@ -7,7 +7,7 @@ export const api = serviceApi({
     title: 'payment-service',
     version: '2.0.0',
     description:
-      'Idempotent card payments and refunds (`/payments`) behind a provider interface: an internal ledger, called by order-service’s workload identity and administrators (docs/security.md). Errors are RFC 9457 problem details (docs/errors.md).',
+      'Idempotent card payments and refunds (`/payments`) behind a provider interface: an internal ledger, called by order-service’s workload identity and administrators ([docs/security.md](/docs/security.md)). Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details ([docs/errors.md](/docs/errors.md)).',
   },
   operations: paymentsApi,
 });

@@ -83,6 +83,21 @@ let browser: Browser;
       items.map((item) => item.textContent ?? ''),
     );
     for (const summary of summaries) expect(menu.some((text) => text.includes(summary))).toBe(true);
+    // The documents' references are links, and each one the edge serves answers.
+    const links = await page.$$eval('a[href]', (anchors) =>
+      anchors.map((a) => (a as unknown as { href: string }).href),
+    );
+    const local = [
+      ...new Set(links.filter((href) => href.startsWith(`${stack.edgeUrl}/docs/`) && href.endsWith('.md'))),
+    ];
+    expect(local.sort()).toEqual([`${stack.edgeUrl}/docs/errors.md`, `${stack.edgeUrl}/docs/security.md`]);
+    for (const href of local) {
+      const res = await fetch(href);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^# /);
+    }
+    expect(links).toContain('https://www.rfc-editor.org/rfc/rfc9457');
+    expect((await fetch(`${stack.edgeUrl}/docs/..%2Fpackage.md`)).status).toBe(404);
     expect(failures).toEqual([]);
   }, 90_000);
 });

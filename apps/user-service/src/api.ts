@@ -7,7 +7,7 @@ export const api = serviceApi({
     title: 'user-service',
     version: '2.0.0',
     description:
-      'People’s user profiles (`/users`). Every operation needs a bearer token (docs/security.md); errors are RFC 9457 problem details (docs/errors.md).',
+      'People’s user profiles (`/users`). Every operation needs a bearer token ([docs/security.md](/docs/security.md)); errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details ([docs/errors.md](/docs/errors.md)).',
   },
   operations: usersApi,
 });

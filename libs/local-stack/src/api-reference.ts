@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { workspaceFile } from './routes';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalRoute } from './edge';
 
@@ -73,9 +75,13 @@ const page = (title: string) => `<!doctype html>
 </html>
 `;
 
+/** A page of the repository's docs/ folder that the documents link to (`/docs/security.md`). */
+const DOCS_PAGE = /^\/([a-z][a-z-]*)\.md$/;
+
 /**
  * The interactive API reference of the local stack at `/docs` (never a production route): Redoc
- * rendering the services' own documents (each service's live `GET /openapi.json`) as one.
+ * rendering the services' own documents (each service's live `GET /openapi.json`) as one, and the
+ * pages of docs/ they link to, as Markdown text.
  */
 export function apiReference(upstreams: Readonly<Record<string, URL>>): LocalRoute {
   const send = (res: ServerResponse, status: number, type: string, body: string | Buffer) =>
@@ -109,8 +115,13 @@ export function apiReference(upstreams: Readonly<Record<string, URL>>): LocalRou
           'text/javascript; charset=utf-8',
           await readFile(require.resolve('redoc/bundles/redoc.standalone.js')),
         );
-      default:
+      default: {
+        const name = DOCS_PAGE.exec(path)?.[1];
+        const file = name === undefined ? undefined : join(workspaceFile('docs'), `${name}.md`);
+        const text = file === undefined ? undefined : await readFile(file).catch(() => undefined);
+        if (text !== undefined) return send(res, 200, 'text/markdown; charset=utf-8', text);
         return send(res, 404, 'text/plain; charset=utf-8', 'Not found: the reference is at /docs\n');
+      }
     }
   };
   return {
