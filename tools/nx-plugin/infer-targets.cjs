@@ -9,7 +9,7 @@
 //     depends on the local charts it lists, so a library chart change affects every service chart;
 //     the checks' code (tools/delivery) is an input of its targets, which Nx counts as touching it,
 //     rather than a dependency, through which one chart's change would reach all of its siblings.
-const { dirname, join } = require('node:path');
+const { dirname, join, relative } = require('node:path');
 const { existsSync, readFileSync } = require('node:fs');
 
 const typecheckNodes = [
@@ -27,12 +27,18 @@ const typecheckNodes = [
               [root]: {
                 targets: {
                   typecheck: {
-                    command: 'tsc --noEmit --pretty -p tsconfig.json',
+                    // TypeScript 7's native compiler, installed beside the 6.0 one under its own
+                    // name (typescript-7): typescript-eslint and Nx's plugins need the classic
+                    // compiler API (6.0 is its last line), which 7 no longer has. By path, since both
+                    // packages name their binary `tsc`.
+                    command: `node ${join(relative(root, '.') || '.', 'node_modules/typescript-7/bin/tsc')} --noEmit --pretty -p tsconfig.json`,
                     options: { cwd: root },
                     cache: true,
-                    inputs: ['default', '^production', { externalDependencies: ['typescript'] }],
+                    inputs: ['default', '^production', { externalDependencies: ['typescript-7'] }],
                     outputs: [],
-                    metadata: { description: 'Type-check the project (sources and tests) with tsc.' },
+                    metadata: {
+                      description: 'Type-check the project (sources and tests) with the native TypeScript 7 compiler.',
+                    },
                   },
                 },
               },

@@ -206,6 +206,7 @@ async function hit(
     if (child?.child.exitCode !== null || child.child.signalCode !== null) {
       throw new Error(
         `${service} crashed on ${method} ${path}: ${(error as Error).message}\n${child?.stderr.slice(-20).join('\n')}\n${child?.stdout.slice(-5).join('\n')}`,
+        { cause: error },
       );
     }
     return;

@@ -107,7 +107,7 @@ export class HttpClient {
 
   async call<T = unknown>(options: CallOptions): Promise<HttpResponse<T>> {
     const attempts = options.idempotent ? this.#options.maxAttempts : 1;
-    let lastReason = '';
+    let lastReason: string;
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await this.#attempt<T>(options, attempt);
