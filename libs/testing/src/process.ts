@@ -22,8 +22,8 @@ export const BUILT_SERVICE_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' } as cons
 
 /**
  * What the chart adds to NODE_OPTIONS with `nodeJitless: true`, its switch for memory-bound nodes:
- * V8 runs bytecode only, with no compiled code and no compilation memory: 25-35 MiB less peak RSS
- * under load, for about half the requests per second per CPU (docs/benchmarks). Under it
+ * V8 runs bytecode only, with no compiled code and no compilation memory: 20-25 MiB less peak RSS
+ * under load, for 20-40 % fewer requests per CPU (docs/benchmarks). Under it
  * WebAssembly does not exist: nothing shipped may use `fetch` (its HTTP parser is WebAssembly; the
  * services call over node:http), and only a real PostgreSQL will do (the embedded engine is
  * WebAssembly), so tests that start built services on PostgreSQL run with it, so the switch keeps

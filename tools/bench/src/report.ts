@@ -292,7 +292,7 @@ export function renderReport(report: BenchReport): string {
 
   out.push('## The two V8 modes', '');
   out.push(
-    "The chart's `nodeJitless` chooses between V8 with its compilers and bytecode only (`--jitless`: no compiled code, no compilation memory, about half the reads per CPU). Both measured in the same interleaved reads, production settings otherwise.",
+    "The chart's `nodeJitless` chooses between V8 with its compilers and bytecode only (`--jitless`: no compiled code, no compilation memory, fewer reads per CPU). Both measured in the same interleaved reads, production settings otherwise.",
     '',
   );
   out.push(
