@@ -265,6 +265,7 @@ function dashboard(
   description: string,
   rows: readonly Row[],
   variable: 'namespace' | 'service',
+  links: readonly object[],
 ) {
   const panels: object[] = [];
   let id = 1;
@@ -346,9 +347,26 @@ function dashboard(
     refresh: '1m',
     timezone: 'utc',
     templating: { list: templating },
+    links,
     panels,
   };
 }
+
+/** A link at the top of a dashboard to another one, by its uid, keeping the time range. */
+const linkTo = (uid: string, title: string, tooltip: string) => ({
+  type: 'link',
+  title,
+  tooltip,
+  url: `/d/${uid}`,
+  icon: 'dashboard',
+  keepTime: true,
+  includeVars: false,
+  targetBlank: false,
+  asDropdown: false,
+  tags: [],
+});
+
+const OVERVIEW_UID = 'platform-overview';
 
 /** Every dashboard, by the chart that ships it and its file name there. */
 export function dashboards(workspace: string): { chart: string; file: string; json: object }[] {
@@ -363,17 +381,19 @@ export function dashboards(workspace: string): { chart: string; file: string; js
         `Requests, SLOs, dependencies, runtime and database of ${o.service}.`,
         serviceRows(o),
         'namespace',
+        [linkTo(OVERVIEW_UID, 'Platform overview', 'Every service at a glance')],
       ),
     })),
     {
       chart: 'shared-ingress',
       file: 'platform-overview.json',
       json: dashboard(
-        'platform-overview',
+        OVERVIEW_UID,
         'Platform overview',
-        'Every service at a glance.',
+        'Every service at a glance; a link per service opens its own dashboard.',
         overviewRows(),
         'service',
+        services.map((o) => linkTo(o.service, o.service, `${o.service}'s own dashboard`)),
       ),
     },
   ];

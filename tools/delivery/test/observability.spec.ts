@@ -96,6 +96,18 @@ describe('dashboards', () => {
     }
   });
 
+  it('link to each other: the overview to every service’s dashboard, each service back to the overview', () => {
+    const all = dashboards(ROOT).map(({ json }) => json as { uid: string; links: { url: string; title: string }[] });
+    const uids = new Set(all.map((d) => d.uid));
+    const overviewJson = all.find((d) => d.uid === 'platform-overview');
+    expect(overviewJson?.links.map((l) => l.url).sort()).toEqual(SERVICES.map((s) => `/d/${s}`).sort());
+    for (const dashboard of all) {
+      for (const link of dashboard.links) expect(uids.has(link.url.replace(/^\/d\//, ''))).toBe(true);
+      if (dashboard.uid !== 'platform-overview')
+        expect(dashboard.links.map((l) => l.url)).toEqual(['/d/platform-overview']);
+    }
+  });
+
   it('ship as ConfigMaps for the Grafana sidecar: one per service chart, the overview in the shared ingress', () => {
     for (const service of SERVICES) {
       const maps = (rendered[service] ?? []).filter(
