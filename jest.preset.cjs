@@ -13,7 +13,7 @@ const moduleNameMapper = Object.fromEntries(
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.ts$|/node_modules/jose/.+\\.js$': [
+    '^.+\\.ts$|/node_modules/(jose|@nestjs)/.+\\.js$': [
       '@swc/jest',
       {
         jsc: {
@@ -26,8 +26,9 @@ module.exports = {
       },
     ],
   },
-  // jose ships ES modules only: compiled to CommonJS for Jest like the sources.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose and NestJS (from 12) ship ES modules only: compiled to CommonJS for Jest like the
+  // sources. (Jest loads ES modules natively only under --experimental-vm-modules.)
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@nestjs)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/?(*.)spec.ts'],

@@ -1,4 +1,4 @@
-// Bare NestJS 11 on Express: one controller, nothing else.
+// Bare NestJS on Express: one controller, nothing else.
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
