@@ -6,6 +6,7 @@ import { backupProblems } from './checks/backups';
 import { appsFileOf } from './checks/common';
 import { defaultDenyProblems } from './checks/default-deny';
 import { deletionProblems } from './checks/deletion';
+import { imageVerificationProblems } from './checks/image-verification';
 import { ingressProblems } from './checks/ingress';
 import { networkPaths } from './checks/network-paths';
 import { podSecurityProblems } from './checks/pod-security';
@@ -33,6 +34,7 @@ export function checkSystem(system: RenderedSystem, workspace: string): SystemFi
   return [
     ...schemaProblems(system),
     ...podSecurityProblems(system),
+    ...imageVerificationProblems(system, workspace),
     ...applicationProblems(system, workspace),
     // Workload identity: every service a pod calls trusts its service account, and no service
     // trusts one that does not call it; one cluster issuer for all.
@@ -57,5 +59,6 @@ export const formatSystemFindings = (findings: readonly SystemFinding[]) =>
   findings.map((f) => `${f.file}: [${f.rule}] ${f.message}`).join('\n');
 
 export { cronValid, goDurationSeconds, RETENTION, SYSTEM_NAMESPACES } from './checks/backups';
+export { globMatches } from './checks/image-verification';
 export { GROUP_WIDE_ANNOTATIONS } from './checks/ingress';
 export { networkPaths, workloadTrust };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerExtraSchemas } from '../src/extra-schemas';
 import { renderSystem } from '../src/gitops';
-import { checkSystem, cronValid, formatSystemFindings, goDurationSeconds } from '../src/gitops-checks';
+import { checkSystem, cronValid, formatSystemFindings, globMatches, goDurationSeconds } from '../src/gitops-checks';
 
 const ROOT = join(__dirname, '../../..');
 registerExtraSchemas();
@@ -544,7 +544,8 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
     ],
     [
       'an AppProject named default rendered from argocd/apps',
-      (w) => edit(w, 'argocd/apps/values.yaml', '  platform-backup-schedules:\n', '  default:\n'),
+      // The project and its Application (a project no Application uses is not rendered at all).
+      (w) => edit(w, 'argocd/apps/values.yaml', /platform-backup-schedules/g, 'default'),
       /argocd\/apps\/values\.yaml: \[project-names\] AppProject default is rendered from argocd\/apps/,
     ],
     [
@@ -599,5 +600,176 @@ describe('each rule, broken in a scratch copy, fails the check naming the file a
   ])('%s', async (_case, breakIt, message) => {
     breakIt(workspace);
     expect(await check()).toMatch(message);
+  });
+});
+
+describe('in-cluster image verification (imageVerification), switched on after a release', () => {
+  const SUBJECT = 'https://github.com/platform-org/platform/.github/workflows/release.yml@refs/heads/main';
+  const SERVICES = ['user-service', 'order-service', 'payment-service'];
+  let workspace: string;
+  const switchOn = (w: string) => {
+    edit(w, 'argocd/apps/values.yaml', /(imageVerification:\n {2}enabled:) false/, '$1 true');
+    // What the release workflow records (set-image-tags): the commit, the registry, the repository.
+    const revision = 'a'.repeat(40);
+    const releases = SERVICES.map(
+      (name) =>
+        `  ${name}:\n    revision: ${revision}\n    image:\n      registry: ghcr.io\n      repository: platform-org/${name}\n` +
+        `      tag: ${revision}\n      digest: sha256:${'b'.repeat(64)}\n`,
+    ).join('');
+    writeFileSync(join(w, 'argocd/apps/releases.yaml'), `releases:\n${releases}`);
+  };
+  beforeEach(() => {
+    workspace = scratchWorkspace();
+    switchOn(workspace);
+  });
+  afterEach(() => rmSync(workspace, { recursive: true, force: true }));
+  const check = async () => formatSystemFindings(checkSystem(await renderSystem(workspace), workspace));
+
+  it('renders a strict ClusterImagePolicy trusting only the release workflow, and labels every service namespace', async () => {
+    const system = await renderSystem(workspace);
+    expect(formatSystemFindings(checkSystem(system, workspace))).toBe('');
+    const byName = Object.fromEntries(system.apps.map((a) => [a.name, a]));
+    const policy = byName['image-verification'];
+    expect(policy?.objects).toEqual([
+      expect.objectContaining({
+        apiVersion: 'policy.sigstore.dev/v1beta1',
+        kind: 'ClusterImagePolicy',
+        spec: {
+          mode: 'enforce',
+          images: SERVICES.map((name) => ({ glob: `ghcr.io/platform-org/${name}*` })),
+          authorities: [
+            {
+              name: 'release-workflow',
+              keyless: {
+                url: 'https://fulcio.sigstore.dev',
+                identities: [{ issuer: 'https://token.actions.githubusercontent.com', subject: SUBJECT }],
+              },
+              ctlog: { url: 'https://rekor.sigstore.dev' },
+            },
+          ],
+        },
+      }),
+    ]);
+    // The controller's namespace belongs to its installation: not created, not labelled by ArgoCD.
+    expect(policy?.application).toMatchObject({
+      metadata: { annotations: { 'argocd.argoproj.io/sync-wave': '0' } },
+      spec: { project: 'platform-admission', destination: { namespace: 'cosign-system' } },
+    });
+    expect(
+      (policy?.application['spec'] as { syncPolicy: { syncOptions: string[] } }).syncPolicy.syncOptions,
+    ).not.toContain('CreateNamespace=true');
+    const project = system.appOfApps.find((o) => o.kind === 'AppProject' && o.metadata.name === 'platform-admission');
+    expect(project?.['spec']).toMatchObject({
+      clusterResourceWhitelist: [{ group: 'policy.sigstore.dev', kind: 'ClusterImagePolicy' }],
+      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'cosign-system' }],
+    });
+    const labelled = system.apps
+      .filter(
+        (a) =>
+          (a.application['spec'] as { syncPolicy: { managedNamespaceMetadata?: { labels: Record<string, string> } } })
+            .syncPolicy.managedNamespaceMetadata?.labels['policy.sigstore.dev/include'] === 'true',
+      )
+      .map((a) => a.name);
+    expect(labelled.sort()).toEqual([...SERVICES].sort());
+  });
+
+  it("matches images the way policy-controller's globs do", () => {
+    expect(globMatches('ghcr.io/org/user-service*', `ghcr.io/org/user-service@sha256:${'b'.repeat(64)}`)).toBe(true);
+    expect(globMatches('ghcr.io/org/user-service*', 'ghcr.io/org/user-service:1.0')).toBe(true);
+    expect(globMatches('ghcr.io/org/user-service*', 'ghcr.io/org/user-service/debug:1.0')).toBe(false);
+    expect(globMatches('ghcr.io/org/*', 'ghcr.io/org.evil/x:1')).toBe(false);
+    expect(globMatches('ghcr.io/**', 'ghcr.io/org/team/x:1')).toBe(true);
+    expect(globMatches('ghcr.io/org/user-service:*', `ghcr.io/org/user-service@sha256:${'b'.repeat(64)}`)).toBe(false);
+  });
+
+  it('is off by default: no policy, no project, no namespace label', async () => {
+    const system = await renderSystem(ROOT);
+    expect(system.apps.map((a) => a.name)).not.toContain('image-verification');
+    expect(system.appOfApps.map((o) => o.metadata.name)).not.toContain('platform-admission');
+    expect(JSON.stringify(system.appOfApps)).not.toContain('policy.sigstore.dev');
+  });
+
+  it.each<[string, (w: string) => void, RegExp]>([
+    [
+      'a policy that trusts another workflow',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/image-verification/templates/clusterimagepolicy.yaml',
+          'subject: {{ $.Values.signer.subject }}',
+          'subject: {{ $.Values.signer.subject | replace "release.yml" "build.yml" }}',
+        ),
+      /deploy\/charts\/image-verification: \[image-verification\] ClusterImagePolicy \(cluster\)\/image-verification trusts .*build\.yml.*, not exactly the release workflow .*release\.yml@refs\/heads\/main/,
+    ],
+    [
+      'a policy widened by a regular expression',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/image-verification/templates/clusterimagepolicy.yaml',
+          '            subject: {{ $.Values.signer.subject }}\n',
+          '            subject: {{ $.Values.signer.subject }}\n            subjectRegExp: ".*"\n',
+        ),
+      /\[image-verification\] ClusterImagePolicy \(cluster\)\/image-verification trusts .*subjectRegExp.*, not exactly the release workflow/,
+    ],
+    [
+      'a glob that misses the images as the charts spell them',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/image-verification/templates/clusterimagepolicy.yaml',
+          'printf "%s*" .',
+          'printf "%s:*" .',
+        ),
+      /deploy\/charts\/user-service: \[image-verification\] Deployment user-service\/user-service: image ghcr\.io\/platform-org\/user-service@sha256:b{64} matches no ClusterImagePolicy, so it would be refused/,
+    ],
+    [
+      'a service namespace left unlabelled',
+      (w) => edit(w, 'argocd/apps/templates/applications.yaml', /\n *policy\.sigstore\.dev\/include: "true"/, ''),
+      /\[image-verification\] namespace order-service runs released images, but is not labelled policy\.sigstore\.dev\/include/,
+    ],
+    [
+      'the policy syncing with the services',
+      (w) =>
+        edit(
+          w,
+          'argocd/apps/values.yaml',
+          '    wave: 0\n    project: platform-admission',
+          '    wave: 1\n    project: platform-admission',
+        ),
+      /\[image-verification\] image-verification must sync in an earlier wave than user-service, whose pods it admits/,
+    ],
+    [
+      'an unknown field in the policy (the strict schema)',
+      (w) =>
+        edit(
+          w,
+          'deploy/charts/image-verification/templates/clusterimagepolicy.yaml',
+          '  mode: {{',
+          '  enforce: true\n  mode: {{',
+        ),
+      /\[schema\] ClusterImagePolicy \(cluster\)\/image-verification: ClusterImagePolicy\.spec\.enforce: unknown field/,
+    ],
+    [
+      'a release record without its registry',
+      (w) => edit(w, 'argocd/apps/releases.yaml', '      registry: ghcr.io\n', ''),
+      /imageVerification: releases\.user-service\.image\.registry is missing/,
+    ],
+    [
+      'a repository that is not on GitHub',
+      (w) => {
+        for (const file of ['argocd/apps/values.yaml', 'argocd/bootstrap/root.yaml', 'argocd/bootstrap/projects.yaml'])
+          edit(
+            w,
+            file,
+            /https:\/\/github\.com\/platform-org\/platform\.git/g,
+            'https://gitlab.com/platform-org/platform.git',
+          );
+      },
+      /imageVerification: the images are signed by a GitHub Actions workflow, so repoURL must be https:\/\/github\.com\/<owner>\/<repository>/,
+    ],
+  ])('%s fails the check', async (_case, breakIt, message) => {
+    breakIt(workspace);
+    await expect(check().catch((error: Error) => error.message)).resolves.toMatch(message);
   });
 });

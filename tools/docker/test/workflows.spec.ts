@@ -210,6 +210,22 @@ describe('a supply chain a cluster can verify', () => {
     expect(security).toContain(`imagetools inspect "$IMAGE" --format '{{ json .Provenance }}'`);
   });
 
+  it('names the signer to the in-cluster policy exactly as this workflow signs: its path, its branch, its issuer', () => {
+    const apps = parse(readFileSync(join(WORKSPACE_ROOT, 'argocd/apps/values.yaml'), 'utf8'));
+    const { workflow: path, oidcIssuer } = apps.imageVerification as { workflow: string; oidcIssuer: string };
+    expect(path).toBe('.github/workflows/release.yml');
+    // The workflow at that path is the one that signs, on the branch the root tracks, with GitHub's tokens.
+    const signer = parse(readFileSync(join(WORKSPACE_ROOT, path), 'utf8'));
+    expect((signer.jobs.images.steps as Step[]).some((s) => s.run?.startsWith('cosign sign'))).toBe(true);
+    expect(signer.on.push.branches).toEqual([apps.targetRevision]);
+    expect(oidcIssuer).toBe('https://token.actions.githubusercontent.com');
+    const security = readFileSync(join(WORKSPACE_ROOT, 'docs/security.md'), 'utf8');
+    expect(security).toContain(
+      `--certificate-identity https://github.com/<owner>/<repository>/${path}@refs/heads/${apps.targetRevision}`,
+    );
+    expect(security).toContain(`--certificate-oidc-issuer ${oidcIssuer}`);
+  });
+
   it('checks the registry signatures of every installed package in CI', () => {
     const ci = parse(workflow('ci.yml'));
     const steps = ci.jobs.affected.steps as Step[];

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { type RenderedSystem, specOf } from '../gitops';
 import type { SystemFinding } from '../gitops-checks';
 import { where } from './common';
-import { CLUSTER_SCOPED, projectProblems, type ProjectSpec } from './projects';
+import { CLUSTER_SCOPED, clusterScopedOnly, projectProblems, type ProjectSpec } from './projects';
 
 /**
  * Each child Application: in a project the app-of-apps defines, from a source and to namespaces that
  * project allows, one repository and revision with the root (a released service at its release's
  * commit), paths and value files that exist, automated sync with prune, self-heal, retry and its
- * namespace, and only the cluster-scoped kinds its project lists.
+ * namespace (unless it renders only cluster-scoped objects), and only the cluster-scoped kinds its
+ * project lists.
  */
 export function applicationProblems(system: RenderedSystem, workspace: string): SystemFinding[] {
   const findings: SystemFinding[] = [];
@@ -66,7 +67,7 @@ export function applicationProblems(system: RenderedSystem, workspace: string): 
     const policy = spec.syncPolicy;
     if (!policy?.automated?.prune || !policy.automated.selfHeal)
       add(app.definedIn, 'sync-policy', `Application ${app.name} must sync automatically with prune and self-heal`);
-    if (!policy?.syncOptions?.includes('CreateNamespace=true'))
+    if (!policy?.syncOptions?.includes('CreateNamespace=true') && !clusterScopedOnly(app))
       add(app.definedIn, 'sync-policy', `Application ${app.name} must create its namespace`);
     if (policy?.retry === undefined)
       add(app.definedIn, 'sync-policy', `Application ${app.name} must retry a failed sync with backoff`);

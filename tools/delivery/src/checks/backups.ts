@@ -4,6 +4,7 @@ import type { RenderedSystem } from '../gitops';
 import type { SystemFinding } from '../gitops-checks';
 import { appRendering, appsFileOf, objectsOf, where } from './common';
 import { veleroValuesProblems } from './velero-values';
+import { clusterScopedOnly } from './projects';
 
 /** Retention the platform promises: daily 30 days, weekly 90 days. */
 export const RETENTION = { daily: 720 * 3600, weekly: 2160 * 3600 };
@@ -114,7 +115,7 @@ export function backupProblems(system: RenderedSystem, workspace: string): Syste
       system.apps
         .filter((a) => a.name !== 'velero' && a.namespace !== 'velero')
         .flatMap((a) => [
-          a.namespace,
+          ...(clusterScopedOnly(a) ? [] : [a.namespace]),
           ...a.objects.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined),
         ]),
     );

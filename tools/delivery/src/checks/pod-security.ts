@@ -1,17 +1,19 @@
 import { type RenderedSystem, specOf } from '../gitops';
 import type { SystemFinding } from '../gitops-checks';
 import { appsFileOf } from './common';
+import { clusterScopedOnly } from './projects';
 
 /**
  * Pod Security admission: every namespace an Application deploys into is labelled by exactly one
- * Application (its owner), and enforces restricted unless it is Velero's.
+ * Application (its owner), and enforces restricted unless it is Velero's. A namespace an Application
+ * only names (it renders only cluster-scoped objects) is its installer's.
  */
 export function podSecurityProblems(system: RenderedSystem): SystemFinding[] {
   const findings: SystemFinding[] = [];
   const add = (file: string, rule: string, message: string) => findings.push({ file, rule, message });
   const appsFile = appsFileOf(system);
   const labellers = new Map<string, string[]>();
-  for (const app of system.apps) {
+  for (const app of system.apps.filter((a) => !clusterScopedOnly(a))) {
     const spec = specOf(app.application);
     const namespace = spec.destination.namespace;
     if (!labellers.has(namespace)) labellers.set(namespace, []);

@@ -1,4 +1,4 @@
-import { BOOTSTRAP_PROJECTS_FILE, ROOT_APPLICATION, type RenderedSystem, specOf } from '../gitops';
+import { BOOTSTRAP_PROJECTS_FILE, type RenderedApp, ROOT_APPLICATION, type RenderedSystem, specOf } from '../gitops';
 import type { SystemFinding } from '../gitops-checks';
 
 /** Cluster-scoped kinds an AppProject must list before an Application may create them. */
@@ -12,7 +12,18 @@ export const CLUSTER_SCOPED = new Set([
   'PersistentVolume',
   'StorageClass',
   'PriorityClass',
+  'ClusterImagePolicy',
 ]);
+
+/**
+ * An Application whose objects are all cluster-scoped (an admission policy): its destination
+ * namespace is nominal, owned by what was installed there before, so it neither creates nor labels it.
+ */
+export const clusterScopedOnly = (app: RenderedApp) =>
+  app.notRendered === undefined &&
+  app.renderError === undefined &&
+  app.objects.every((o) => CLUSTER_SCOPED.has(o.kind)) &&
+  specOf(app.application).syncPolicy?.managedNamespaceMetadata === undefined;
 
 export interface ProjectSpec {
   sourceRepos?: string[];
