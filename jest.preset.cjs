@@ -10,10 +10,17 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
+// Packages that ship ES modules only (jose, NestJS from 12, the Kubernetes models of the delivery
+// checks and what they import): compiled to CommonJS for Jest like the sources. (Jest loads ES
+// modules natively only under --experimental-vm-modules.)
+const { ES_MODULES_ONLY } = require('./jest.resolver.cjs');
+const esm = ES_MODULES_ONLY.map((name) => name.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&')).join('|');
+
 module.exports = {
   testEnvironment: 'node',
+  resolver: join(__dirname, 'jest.resolver.cjs'),
   transform: {
-    '^.+\\.ts$|/node_modules/(jose|@nestjs)/.+\\.js$': [
+    [`^.+\\.ts$|/node_modules/(${esm})/.+\\.js$`]: [
       '@swc/jest',
       {
         jsc: {
@@ -26,9 +33,7 @@ module.exports = {
       },
     ],
   },
-  // jose and NestJS (from 12) ship ES modules only: compiled to CommonJS for Jest like the
-  // sources. (Jest loads ES modules natively only under --experimental-vm-modules.)
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@nestjs)/)'],
+  transformIgnorePatterns: [`/node_modules/(?!(${esm})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/?(*.)spec.ts'],

@@ -32,15 +32,24 @@ function splitApiVersion(apiVersion: string): { group: string; version: string }
     : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
+/**
+ * Where an installed package is, found the way Node looks for it. The model packages export their
+ * files to `import` only (ES modules), so a `require` by package path is refused; their files are
+ * loaded by absolute path instead, which Node's require of ES modules (and Jest, which compiles
+ * them: jest-resolver.cjs) accepts, while their own imports resolve as ES modules.
+ */
+function packageDir(name: string): string | undefined {
+  return (require.resolve.paths(name) ?? [])
+    .map((base) => join(base, name))
+    .find((dir) => existsSync(join(dir, 'package.json')));
+}
+
 function modelFor(apiVersion: string, kind: string): Model | undefined {
   const { group, version } = splitApiVersion(apiVersion);
-  const pkg = CRD_MODEL_PACKAGES[group] ?? 'kubernetes-models';
-  const path = group === '' ? version : `${group}/${version}`;
-  try {
-    return (require(`${pkg}/${path}/${kind}`) as Record<string, Model>)[kind];
-  } catch {
-    return undefined;
-  }
+  const dir = packageDir(CRD_MODEL_PACKAGES[group] ?? 'kubernetes-models');
+  const file = dir && join(dir, group === '' ? version : `${group}/${version}`, `${kind}.js`);
+  if (file === undefined || !existsSync(file)) return undefined;
+  return (require(file) as Record<string, Model>)[kind];
 }
 
 /** Field name -> field type of every client-node model class (`V1Container` -> { image: 'string', … }). */
