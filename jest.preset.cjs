@@ -10,8 +10,8 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
-// Packages that ship ES modules only (jose, NestJS from 12, the Kubernetes models of the delivery
-// checks and what they import): compiled to CommonJS for Jest like the sources. (Jest loads ES
+// Packages that ship ES modules only (jose, NestJS from 12, TypeBox 1, the Kubernetes models of the
+// delivery checks and what they import): compiled to CommonJS for Jest like the sources. (Jest loads ES
 // modules natively only under --experimental-vm-modules.)
 const { ES_MODULES_ONLY } = require('./jest.resolver.cjs');
 const esm = ES_MODULES_ONLY.map((name) => name.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&')).join('|');
@@ -20,7 +20,7 @@ module.exports = {
   testEnvironment: 'node',
   resolver: join(__dirname, 'jest.resolver.cjs'),
   transform: {
-    [`^.+\\.ts$|/node_modules/(${esm})/.+\\.js$`]: [
+    [`^.+\\.ts$|/node_modules/(${esm})/.+\\.m?js$`]: [
       '@swc/jest',
       {
         jsc: {
@@ -34,7 +34,7 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm})/)`],
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper,
   testMatch: ['**/?(*.)spec.ts'],
   // Servers, pools and embedded databases must be closed by the tests themselves; this only

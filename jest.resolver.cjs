@@ -4,6 +4,7 @@
 const ES_MODULES_ONLY = [
   'jose',
   '@nestjs',
+  'typebox',
   'kubernetes-models',
   '@kubernetes-models',
   'is-cidr',

@@ -1,6 +1,6 @@
 import { principalOf } from '@platform/auth';
 import { requireAccess } from '@platform/auth/fastify';
-import type { TSchema } from '@sinclair/typebox';
+import type { TSchema } from 'typebox';
 import type {
   FastifyInstance,
   FastifyReply,
@@ -52,7 +52,7 @@ export interface OperationRoute<Op extends OperationSpec> {
 }
 
 // The problem schema without its `$id`: each route compiles it on its own.
-const { $id: _problemId, ...problemDetails } = ProblemDetails;
+const { $id: _problemId, ...problemDetails } = ProblemDetails as typeof ProblemDetails & { readonly $id?: string };
 
 /**
  * An operation of the contract as a Fastify route, but for its handler: method, URL, the schemas

@@ -1,4 +1,4 @@
-import type { TObject, TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from 'typebox';
 import { type HeaderSpec, type OperationSpec, responsesOf } from './operation';
 import { ProblemDetails } from './schemas';
 

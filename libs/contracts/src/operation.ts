@@ -1,5 +1,5 @@
 import type { Access, Principal } from '@platform/auth';
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from 'typebox';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

@@ -9,7 +9,7 @@ import { problemDetails } from '@platform/errors/fastify';
 import { ProblemDetailsFilter } from '@platform/errors/nest';
 import { AUTHENTICATOR } from '@platform/auth/nest';
 import { schemaValidator } from '@platform/validation';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import express from 'express';
 import Fastify from 'fastify';
 import { IdParams, openApiDocument, operation, problemResponses } from '../src/index';

@@ -1,6 +1,6 @@
 import type { Principal } from '@platform/auth';
 import { isProblemError } from '@platform/errors';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import {
   IdParams,
   openApiDocument,

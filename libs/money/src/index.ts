@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 
 /**
  * The ISO 4217 currencies this system takes, with their minor-unit exponent. Amounts are always

@@ -1,5 +1,5 @@
 import { validator } from '@platform/validation';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { CURRENCIES, CurrencySchema, isCurrency, MAX_AMOUNT_MINOR, SUPPORTED_CURRENCIES } from '../src/index';
 
 describe('currencies', () => {

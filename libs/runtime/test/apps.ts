@@ -10,7 +10,7 @@ import { operationRoute } from '@platform/contracts/fastify';
 import { Input, Route } from '@platform/contracts/nest';
 import { problems, ProblemError } from '@platform/errors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { createRuntime, type ServiceRuntime } from '../src/index';
 import { expressPlatform } from '../src/express';
 import { fastifyOptions, platform } from '../src/fastify';

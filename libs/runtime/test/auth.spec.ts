@@ -12,7 +12,7 @@ import { operationRoute } from '@platform/contracts/fastify';
 import { callerOf } from '@platform/auth/fastify';
 import { caseName, fillPath, judge, matrixCases } from '@platform/contracts/testing';
 import { Input, Route } from '@platform/contracts/nest';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import express from 'express';
 import Fastify from 'fastify';
 import request from 'supertest';

@@ -1,5 +1,5 @@
 import { type FieldError, validationProblem } from '@platform/errors';
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from 'typebox';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 

@@ -1,6 +1,6 @@
 import { isProblemError, type ProblemError } from '@platform/errors';
 import { validator } from '../src/index';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 
 const CreateUser = Type.Object(
   {

@@ -2,7 +2,7 @@ import type { Owner } from '@platform/auth';
 import { IdempotencyKey, pageQuery, Uuid } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { CardPaymentMethod, type Currency, CurrencySchema } from '@platform/money';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 
 export type OrderStatus = 'PENDING' | 'PAID' | 'CANCELLED';
 export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'PAID', 'CANCELLED'];

@@ -10,7 +10,7 @@ import {
   Uuid,
 } from '@platform/contracts';
 import { CurrencySchema } from '@platform/money';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { CreateOrderBody, IdempotencyKeyHeader, ListOrdersQuery, OrderItemSchema, PayOrderBody } from './order';
 
 export const OrderSchema = Type.Object(

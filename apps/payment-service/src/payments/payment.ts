@@ -1,7 +1,7 @@
 import { IdempotencyKey, pageQuery, PrintableText } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
 import { CardPaymentMethod, type Currency, CurrencySchema, MAX_AMOUNT_MINOR } from '@platform/money';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 
 export type PaymentStatus = 'SUCCEEDED' | 'FAILED' | 'REFUNDED';
 

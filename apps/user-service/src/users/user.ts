@@ -1,7 +1,7 @@
 import type { Owner } from '@platform/auth';
 import { pageQuery, PrintableText } from '@platform/contracts';
 import { problems, ProblemError } from '@platform/errors';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 
 export interface User {
   readonly id: string;

@@ -1,6 +1,6 @@
 import { SCOPES } from '@platform/auth';
 import { IdParams, operation, Owner, Page, problemResponses, Timestamp, Uuid } from '@platform/contracts';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { CreateUserBody, ListUsersQuery, UpdateUserBody } from './user';
 
 export const UserSchema = Type.Object(
