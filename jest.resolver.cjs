@@ -1,6 +1,7 @@
-// Jest resolves with the `require` conditions. Some packages export their files to `import` only
-// (the Kubernetes models, and the packages they import): for those it resolves as Node resolves an
-// import. jest.preset.cjs compiles every package listed here to CommonJS.
+// Packages that ship ES modules only. Jest resolves with the `require` conditions, and some of these
+// export their files to `import` only (the Kubernetes models and what they import): they are
+// resolved as Node resolves an import, and jest.preset.cjs compiles them to CommonJS like the
+// sources. A new one is added here, once.
 const ES_MODULES_ONLY = [
   'jose',
   '@nestjs',
@@ -11,11 +12,11 @@ const ES_MODULES_ONLY = [
   'cidr-regex',
   'ip-regex',
 ];
-const importOnly = /^(kubernetes-models|@kubernetes-models\/[^/]+|is-cidr|cidr-regex|ip-regex)(\/|$)/;
+const esmOnly = new RegExp(`^(${ES_MODULES_ONLY.join('|')})(/|$)`);
 
 module.exports = (request, options) =>
   options.defaultResolver(
     request,
-    importOnly.test(request) ? { ...options, conditions: ['import', 'node', 'default'] } : options,
+    esmOnly.test(request) ? { ...options, conditions: ['import', 'node', 'default'] } : options,
   );
 module.exports.ES_MODULES_ONLY = ES_MODULES_ONLY;
