@@ -662,6 +662,8 @@ describe('in-cluster image verification (imageVerification), switched on after a
     expect(project?.['spec']).toMatchObject({
       clusterResourceWhitelist: [{ group: 'policy.sigstore.dev', kind: 'ClusterImagePolicy' }],
       destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'cosign-system' }],
+      // Nothing namespaced, so not the controller's own configuration in cosign-system either.
+      namespaceResourceBlacklist: [{ group: '*', kind: '*' }],
     });
     const labelled = system.apps
       .filter(
@@ -749,6 +751,11 @@ describe('in-cluster image verification (imageVerification), switched on after a
           '  enforce: true\n  mode: {{',
         ),
       /\[schema\] ClusterImagePolicy \(cluster\)\/image-verification: ClusterImagePolicy\.spec\.enforce: unknown field/,
+    ],
+    [
+      'the admission project free to write namespaced objects in the controller’s namespace',
+      (w) => edit(w, 'argocd/apps/values.yaml', '    clusterScopedOnly: true\n', ''),
+      /argocd\/apps\/values\.yaml: \[least-privilege\] AppProject platform-admission: its Applications render only cluster-scoped objects, but it may create namespaced ones in cosign-system/,
     ],
     [
       'a release record without its registry',

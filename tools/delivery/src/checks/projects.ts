@@ -131,6 +131,15 @@ export function projectProblems(system: RenderedSystem): SystemFinding[] {
           `AppProject ${name} may create ${kinds(unused).join(', ')}, which none of its Applications render`,
         );
     }
+    // A project whose Applications render only cluster-scoped objects (an admission policy) would
+    // otherwise be free to write any namespaced object in its destination, the controller's.
+    const noNamespaced = (spec.namespaceResourceBlacklist ?? []).some((k) => k.group === '*' && k.kind === '*');
+    if (members.length > 0 && members.every((m) => clusterScopedOnly(m)) && !noNamespaced)
+      add(
+        appsFile,
+        'least-privilege',
+        `AppProject ${name}: its Applications render only cluster-scoped objects, but it may create namespaced ones in ${(spec.destinations ?? []).map((d) => d.namespace).join(', ')}`,
+      );
     const privileged = (spec.clusterResourceWhitelist ?? []).filter(
       (k) => PRIVILEGED_KINDS.has(k.kind) || k.kind === '*' || k.group === '*',
     );
